@@ -1,0 +1,81 @@
+/**
+ * The one contract every credential provider implements. The broker knows profiles by name only; a
+ * provider validates and keeps its own typed profiles (parsed from config with its own schema), so no
+ * type is erased at this boundary and nothing is cast back.
+ */
+
+/** How a provider makes an issued credential stop working before it expires. */
+export type RevocationSemantics =
+  /** The upstream revokes for real (Vault leases and tokens). */
+  | "revocable"
+  /** The broker keeps a deny-list checked by introspection (signer JWTs). */
+  | "deny-list"
+  /** The upstream has no revoke API; the broker attaches a deny policy (AWS STS). */
+  | "deny-policy";
+
+/** Grows with each provider; the composition root keeps an exhaustive factory map over it. */
+export const PROVIDER_KINDS = ["signer"] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+/** Everything a provider may bind into a credential. No secrets. */
+export interface IssueRequest {
+  credentialId: string;
+  taskId: string;
+  /** Principal id of the agent that will use the credential. */
+  agent: string;
+  owner: string;
+  initiator: { subject: string; verified: boolean };
+  profile: string;
+  /** Already clamped by the broker to every bound it knows; the provider may clamp further. */
+  ttlSeconds: number;
+  scopes: string[];
+  /** Epoch ms; no credential may be usable after it. */
+  taskDeadline: number;
+  /** Delegation chain, outermost first: the agents of the ancestor tasks. */
+  actChain: string[];
+}
+
+export interface IssuedCredential {
+  /**
+   * What the broker stores to revoke later (lease id, accessor, jti, session): provider-serialised,
+   * never secret. The provider parses it back itself in `revoke`.
+   */
+  handle: string;
+  /** Epoch ms the upstream confirmed as the end of validity. */
+  expiresAt: number;
+  /** The identity the secret acts as downstream. */
+  downstreamAccount: string;
+  /** Returned to the caller once; never stored or logged. */
+  secret: Record<string, unknown>;
+  notes: string[];
+}
+
+export interface RevokeRequest {
+  credentialId: string;
+  /**
+   * Null when the broker stopped between the provider's issue and recording the handle: the provider then
+   * revokes whatever it can derive from `credentialId` (a jti, a session name, token metadata).
+   */
+  handle: string | null;
+  /** Epoch ms; lets deny-lists and deny-policies expire with the credential. */
+  expiresAt: number;
+}
+
+export interface CredentialProvider {
+  readonly kind: ProviderKind;
+  readonly semantics: RevocationSemantics;
+  /** Whether `profile` is one this provider was configured with. */
+  hasProfile(profile: string): boolean;
+  /** Provider-side TTL bounds for a profile, in seconds. */
+  ttlBounds(profile: string): { min: number; max: number };
+  /** Scopes a profile allows; an empty list means the profile takes no scopes. */
+  allowedScopes(profile: string): readonly string[];
+  issue(request: IssueRequest): Promise<IssuedCredential>;
+  /**
+   * Idempotent: an already-revoked or unknown credential is success. Throws
+   * TransientProviderError (retry with backoff) or PermanentProviderError (stop: revoke_failed).
+   */
+  revoke(request: RevokeRequest): Promise<void>;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,200 @@
+import type { Redis } from "ioredis";
+import { decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+import type { CredentialProvider, IssuedCredential, IssueRequest, RevokeRequest } from "../provider.js";
+import { PermanentProviderError, TransientProviderError } from "../provider-errors.js";
+import type { SignerProfile } from "./signer-config.js";
+import { type PublicSignerJwk, type SignerKeyRing, signerRedisKeys } from "./signer-keys.js";
+
+/**
+ * The built-in signer: issues RFC 9068 JWT access tokens bound to a task, and makes them stop working
+ * through a jti deny-list that introspection (RFC 7662) checks. Resource servers that verify tokens
+ * locally against the JWKS only see revocation once the token expires; that is why signer profiles keep
+ * short `max_ttl_seconds`.
+ */
+
+/** A deny-list entry outlives the token by this margin, covering verifiers' clock skew. */
+const DENY_MARGIN_MS = 60_000;
+/** Tolerance for `nbf`/`iat` set by another replica's clock. `exp` gets none: a token past exp is inactive. */
+const NBF_SKEW_SECONDS = 60;
+
+/** What the broker stores for a signer credential: enough to deny-list it until it expires. */
+const signerHandleSchema = z.object({
+  jti: z.string().min(1),
+  kid: z.string().min(1),
+  /** Token `exp`, epoch seconds. */
+  exp: z.number().int(),
+});
+export type SignerHandle = z.infer<typeof signerHandleSchema>;
+
+/** RFC 8693 `act`: the most recent prior actor on top, older ones nested inside. */
+export interface ActorClaim {
+  sub: string;
+  act?: ActorClaim;
+}
+
+/** RFC 7662 introspection answer. */
+export type IntrospectionResponse = { active: false } | ({ active: true; token_type: "Bearer" } & JWTPayload);
+
+export interface SignerProviderDeps {
+  redis: Pick<Redis, "set" | "exists">;
+  keyPrefix: string;
+  /** `iss` of issued tokens, checked again at introspection. */
+  issuer: string;
+  profiles: Record<string, SignerProfile>;
+  keyRing: SignerKeyRing;
+  /** Epoch ms. */
+  now: () => number;
+}
+
+export interface SignerProvider extends CredentialProvider {
+  /** The JWKS served at `/.well-known/jwks.json`. */
+  jwks(): Promise<{ keys: PublicSignerJwk[] }>;
+  /** Never throws for a bad token (`{ active: false }`); throws TransientProviderError if Redis fails. */
+  introspect(token: string): Promise<IntrospectionResponse>;
+  rotateKeys(): Promise<{ kid: string; previous_kid: string }>;
+}
+
+/** Builds the nested `act` claim from a chain given outermost first; undefined for an empty chain. */
+export function actorClaim(actChain: readonly string[]): ActorClaim | undefined {
+  return actChain.reduce<ActorClaim | undefined>(
+    (older, sub) => (older ? { sub, act: older } : { sub }),
+    undefined,
+  );
+}
+
+/** The signer provider over a loaded key ring; `close` closes the ring, never the shared Redis. */
+export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
+  const { redis, issuer, keyRing, now } = deps;
+  const keys = signerRedisKeys(deps.keyPrefix);
+
+  function profileOf(name: string): SignerProfile {
+    const profile = Object.hasOwn(deps.profiles, name) ? deps.profiles[name] : undefined;
+    if (profile === undefined) throw new PermanentProviderError(`unknown signer profile ${name}`);
+    return profile;
+  }
+
+  async function issue(request: IssueRequest): Promise<IssuedCredential> {
+    const profile = profileOf(request.profile);
+    const iat = Math.floor(now() / 1000);
+    const ttl = Math.min(request.ttlSeconds, profile.max_ttl_seconds);
+    const exp = Math.min(iat + ttl, Math.floor(request.taskDeadline / 1000));
+    if (exp <= iat) throw new PermanentProviderError("the task deadline leaves no time for a token");
+    const signing = await keyRing.current().catch((err: unknown) => {
+      throw new TransientProviderError("signing key unavailable", { cause: err });
+    });
+    const act = actorClaim(request.actChain);
+    const token = await new SignJWT({
+      iss: issuer,
+      sub: request.agent,
+      aud: profile.audience,
+      iat,
+      nbf: iat,
+      exp,
+      jti: request.credentialId,
+      client_id: request.agent,
+      ...(request.scopes.length > 0 ? { scope: request.scopes.join(" ") } : {}),
+      task_id: request.taskId,
+      initiator: request.initiator.subject,
+      ...(act === undefined ? {} : { act }),
+    })
+      .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: "at+jwt" })
+      .sign(signing.privateKey);
+    const handle: SignerHandle = { jti: request.credentialId, kid: signing.kid, exp };
+    return {
+      handle: JSON.stringify(handle),
+      expiresAt: exp * 1000,
+      downstreamAccount: request.agent,
+      secret: { token, token_type: "Bearer" },
+      notes: [],
+    };
+  }
+
+  /**
+   * Deny-lists the jti until a minute past the token's exp. Without a handle (the broker stopped before
+   * recording it) the jti is the credential id and `expiresAt`, an upper bound, stands in for exp.
+   */
+  async function revoke(request: RevokeRequest): Promise<void> {
+    const { jti, expiresAtMs } =
+      request.handle === null
+        ? { jti: request.credentialId, expiresAtMs: request.expiresAt }
+        : fromHandle(parseHandle(request.handle));
+    const at = now();
+    if (at >= expiresAtMs) return;
+    try {
+      await redis.set(keys.deny(jti), String(at), "PX", expiresAtMs + DENY_MARGIN_MS - at);
+    } catch (err) {
+      throw new TransientProviderError("could not write the signer deny-list", { cause: err });
+    }
+  }
+
+  async function introspect(token: string): Promise<IntrospectionResponse> {
+    const payload = await verifiedPayload(token);
+    if (payload === undefined || typeof payload.jti !== "string") return { active: false };
+    let denied: number;
+    try {
+      denied = await redis.exists(keys.deny(payload.jti));
+    } catch (err) {
+      throw new TransientProviderError("could not read the signer deny-list", { cause: err });
+    }
+    return denied > 0 ? { active: false } : { ...payload, active: true, token_type: "Bearer" };
+  }
+
+  /** The payload of a token this signer issued and that is inside its validity window, else undefined. */
+  async function verifiedPayload(token: string): Promise<JWTPayload | undefined> {
+    let kid: unknown;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      return undefined;
+    }
+    if (typeof kid !== "string") return undefined;
+    const key = await keyRing.verificationKey(kid).catch((err: unknown) => {
+      throw new TransientProviderError("signer keys unavailable", { cause: err });
+    });
+    if (key === undefined) return undefined;
+    const at = now();
+    try {
+      const { payload } = await jwtVerify(token, key.publicKey, {
+        algorithms: [key.alg],
+        typ: "at+jwt",
+        issuer,
+        clockTolerance: NBF_SKEW_SECONDS,
+        currentDate: new Date(at),
+        requiredClaims: ["exp", "jti", "sub"],
+      });
+      return typeof payload.exp === "number" && payload.exp * 1000 > at ? payload : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  return {
+    kind: "signer",
+    semantics: "deny-list",
+    hasProfile: (name) => Object.hasOwn(deps.profiles, name),
+    ttlBounds: (name) => ({ min: 1, max: profileOf(name).max_ttl_seconds }),
+    allowedScopes: (name) => profileOf(name).scopes,
+    issue,
+    revoke,
+    introspect,
+    jwks: () => keyRing.publicJwks(),
+    rotateKeys: () => keyRing.rotate(),
+    close: () => keyRing.close(),
+  };
+}
+
+const fromHandle = (handle: SignerHandle) => ({ jti: handle.jti, expiresAtMs: handle.exp * 1000 });
+
+function parseHandle(handle: string): SignerHandle {
+  let json: unknown;
+  try {
+    json = JSON.parse(handle);
+  } catch (err) {
+    throw new PermanentProviderError("signer handle is not JSON", { cause: err });
+  }
+  const parsed = signerHandleSchema.safeParse(json);
+  if (!parsed.success)
+    throw new PermanentProviderError("signer handle is malformed", { cause: parsed.error });
+  return parsed.data;
+}

@@ -1,0 +1,289 @@
+import { randomBytes } from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Express } from "express";
+import { createProviderRegistry } from "../providers/registry.js";
+import type { SignerProvider } from "../providers/signer/signer-provider.js";
+import { type AuditLog, createAuditLog } from "./audit/audit-log.js";
+import { createHandleHasher } from "./audit/handle-hash.js";
+import { createAssertionVerifier } from "./auth/assertion-verifier.js";
+import { createRedisReplayGuard } from "./auth/replay-guard.js";
+import type { BrokerConfig } from "./config/config-schema.js";
+import { createCredentialService } from "./credentials/credential-service.js";
+import { createCredentialStore } from "./credentials/credential-store.js";
+import { createAuthenticate } from "./http/authenticate.js";
+import { createHttpApp } from "./http/http-app.js";
+import { createRateLimit } from "./http/rate-limit.js";
+import { adminRoutes } from "./http/routes/admin-routes.js";
+import { auditRoutes } from "./http/routes/audit-routes.js";
+import { healthRoutes } from "./http/routes/health-routes.js";
+import { introspectRoute, jwksRoute } from "./http/routes/signer-routes.js";
+import { taskRoutes } from "./http/routes/task-routes.js";
+import { createBrokerMetrics } from "./metrics/broker-metrics.js";
+import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
+import { buildProviders } from "./providers-setup.js";
+import { createEmergencyRevocation } from "./revocation/emergency-revocation.js";
+import { createReconciler } from "./revocation/reconciler.js";
+import { createRetryRevocation } from "./revocation/retry-revocation.js";
+import { createRevocationQueue } from "./revocation/revocation-queue.js";
+import { type RevocationWorker, startRevocationWorker } from "./revocation/revocation-worker.js";
+import { createRevokeCredential } from "./revocation/revoke-credential.js";
+import { createTaskCloser } from "./revocation/task-closer.js";
+import { type Clock, systemClock } from "./shared/clock.js";
+import { createLogger, type Logger } from "./shared/logger.js";
+import { connectRedis, type Redis, waitForRedis } from "./shared/redis.js";
+import { createDecider } from "./tasks/task-access.js";
+import { createTaskService } from "./tasks/task-service.js";
+import { createTaskStore } from "./tasks/task-store.js";
+
+export type BrokerRole = "all" | "api" | "worker";
+
+export interface BrokerOptions {
+  config: BrokerConfig;
+  /** Directory relative paths in the config (policy files, key files) are resolved from. */
+  configDir: string;
+  role?: BrokerRole;
+  logger?: Logger;
+  clock?: Clock;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Used for JWKS and discovery fetches (tests inject nothing; the global fetch is used). */
+  fetch?: typeof fetch;
+}
+
+export interface Broker {
+  readonly app: Express | null;
+  readonly config: BrokerConfig;
+  readonly signer: SignerProvider;
+  readonly policy: PolicyEngine;
+  readonly audit: AuditLog;
+  readonly worker: RevocationWorker | null;
+  readonly redis: Redis;
+  /** Starts the HTTP server (api and all roles); resolves with the bound port. */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Graceful stop: HTTP first, then the worker, then Redis. */
+  close(): Promise<void>;
+}
+
+function auditHmacKey(
+  config: BrokerConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  logger: Logger,
+): Buffer {
+  const raw = env[config.audit.hmac_key_env];
+  if (raw) return Buffer.from(raw, "base64");
+  logger.warn(
+    { env: config.audit.hmac_key_env },
+    "no audit HMAC key set: handle hashes use a per-process key and will not correlate across replicas or restarts",
+  );
+  return randomBytes(32);
+}
+
+/** The composition root: config → logger, Redis → providers → policy → stores, audit, queue → services → http / worker. */
+export async function createBroker(options: BrokerOptions): Promise<Broker> {
+  const { config } = options;
+  const role = options.role ?? "all";
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger();
+  const keyPrefix = config.redis.key_prefix;
+
+  const redis = connectRedis(config.redis.url, "commands");
+  const queueConnection = connectRedis(config.redis.url, "blocking");
+  await Promise.all([waitForRedis(redis), waitForRedis(queueConnection)]);
+
+  const providers = await buildProviders({ config, configDir: options.configDir, redis, clock, env });
+  const registry = createProviderRegistry(providers.all);
+  const policy = createPolicyEngine({
+    files: config.policy.files,
+    baseDir: options.configDir,
+    logger,
+    clock,
+  });
+
+  const tasks = createTaskStore({ redis, keyPrefix });
+  const credentials = createCredentialStore({ redis, keyPrefix, now: () => clock.now() });
+  const audit = createAuditLog({ redis, keyPrefix, clock });
+  const metrics = createBrokerMetrics();
+  const revocation = config.revocation;
+  const queue = createRevocationQueue({
+    connection: queueConnection,
+    keyPrefix,
+    options: {
+      attempts: revocation.attempts,
+      backoffMs: revocation.backoff_ms,
+      reconcileIntervalMs: revocation.reconcile_interval_seconds * 1000,
+    },
+  });
+  metrics.observeGauges({
+    queueDepth: () => queue.depth(),
+    revokeFailed: () => redis.zcard(credentials.keys.failed),
+  });
+
+  const closer = createTaskCloser({ tasks, credentials, queue, audit, clock });
+  const decide = createDecider({ policy, audit });
+  const verifier = createAssertionVerifier({
+    issuers: config.issuers,
+    defaultAudience: config.server.audience,
+    clock,
+    replayGuard: createRedisReplayGuard({ redis, keyPrefix, clock }),
+    fetch: options.fetch,
+    logger,
+  });
+
+  const worker =
+    role === "api"
+      ? null
+      : startRevocationWorker({
+          connection: queueConnection,
+          keyPrefix,
+          concurrency: revocation.concurrency,
+          attempts: revocation.attempts,
+          reconcileIntervalMs: revocation.reconcile_interval_seconds * 1000,
+          revokeCredential: createRevokeCredential({
+            credentials,
+            providers: registry,
+            closer,
+            audit,
+            metrics,
+            clock,
+            logger,
+            pendingGraceMs: revocation.pending_grace_seconds * 1000,
+          }),
+          closeTree: closer.closeTree,
+          reconcile: createReconciler({
+            tasks,
+            credentials,
+            closer,
+            queue,
+            audit,
+            clock,
+            logger,
+            pendingGraceMs: revocation.pending_grace_seconds * 1000,
+            failedRetryIntervalMs: revocation.failed_retry_interval_seconds * 1000,
+          }),
+          queue,
+          logger,
+        });
+
+  let app: Express | null = null;
+  if (role !== "worker") {
+    const taskService = createTaskService({
+      tasks,
+      closer,
+      queue,
+      audit,
+      decide,
+      clock,
+      limits: {
+        maxTaskTtlSeconds: config.limits.max_task_ttl_seconds,
+        maxDelegationDepth: config.limits.max_delegation_depth,
+      },
+      profileExists: (profile) => registry.forProfile(profile) !== undefined,
+      verifyInitiator: async (token) => {
+        const principal = await verifier.verify(token);
+        const email = principal.claims.email;
+        return { subject: principal.subject, email: typeof email === "string" ? email : undefined };
+      },
+    });
+    const credentialService = createCredentialService({
+      tasks,
+      credentials,
+      providers: registry,
+      queue,
+      audit,
+      decide,
+      hashHandle: createHandleHasher(auditHmacKey(config, env, logger)),
+      metrics,
+      clock,
+      logger,
+    });
+    const emergency = createEmergencyRevocation({
+      redis,
+      keyPrefix,
+      tasks,
+      credentials,
+      closer,
+      audit,
+      clock,
+    });
+    app = createHttpApp({
+      logger,
+      trustProxy: config.server.trust_proxy,
+      authenticate: createAuthenticate({ verifier, audit, logger }),
+      rateLimit: createRateLimit({ redis, keyPrefix, perMinute: config.limits.requests_per_minute, clock }),
+      publicRoutes: [
+        healthRoutes({
+          registry: metrics.registry,
+          readiness: {
+            async check() {
+              await redis.ping();
+              await queue.ping();
+              if (policy.info().hash.length === 0) throw new Error("policies not loaded");
+            },
+          },
+        }),
+        jwksRoute(providers.signer),
+      ],
+      v1: [
+        { path: "/tasks", router: taskRoutes({ taskService, credentialService, tasks, credentials, clock }) },
+        { path: "/introspect", router: introspectRoute(providers.signer) },
+        {
+          path: "/admin",
+          router: adminRoutes({
+            decide,
+            emergency,
+            retryRevocation: createRetryRevocation({ credentials, queue, audit }),
+            rotateKeys: async () => {
+              const rotated = await providers.signer.rotateKeys();
+              await audit.append({
+                type: "keys.rotated",
+                actor: "system:broker",
+                details: { kid: rotated.kid },
+              });
+              return rotated;
+            },
+            tasks,
+            credentials,
+            clock,
+          }),
+        },
+        { path: "/audit", router: auditRoutes({ audit, decide, clock }) },
+      ],
+    });
+  }
+
+  let server: Server | null = null;
+  return {
+    app,
+    config,
+    signer: providers.signer,
+    policy,
+    audit,
+    worker,
+    redis,
+    async listen(port = config.server.port, host = config.server.host) {
+      if (!app) throw new Error("the worker role serves no HTTP");
+      const httpApp = app;
+      server = await new Promise<Server>((resolve, reject) => {
+        const started = httpApp.listen(port, host, () => resolve(started));
+        started.once("error", reject);
+      });
+      return (server.address() as AddressInfo).port;
+    },
+    async close() {
+      if (server) {
+        const closing = server;
+        const drained = new Promise<void>((resolve) => closing.close(() => resolve()));
+        closing.closeIdleConnections();
+        const force = setTimeout(() => closing.closeAllConnections(), 5_000);
+        await drained;
+        clearTimeout(force);
+      }
+      await worker?.close();
+      await queue.close();
+      await registry.closeAll();
+      redis.disconnect();
+      queueConnection.disconnect();
+    },
+  };
+}

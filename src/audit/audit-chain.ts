@@ -1,0 +1,48 @@
+import { createHash } from "node:crypto";
+import type { AuditEvent } from "./audit-types.js";
+import { canonicalJson, type JsonValue } from "./canonical-json.js";
+
+/** The chain head: the last event's sequence number and hash. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+export type UnhashedEvent = Omit<AuditEvent, "hash">;
+
+/** `hash = SHA-256(prev_hash ‖ canonical JSON of the event without its hash)`, hex. */
+export function hashEvent(event: UnhashedEvent): string {
+  return createHash("sha256")
+    .update(event.prev_hash)
+    .update(canonicalJson(eventJson(event)))
+    .digest("hex");
+}
+
+/** The event as a JSON value, field by field (the hashed form leaves `hash` out). */
+export function eventJson(event: UnhashedEvent | AuditEvent): { [key: string]: JsonValue } {
+  const json: { [key: string]: JsonValue } = {
+    seq: event.seq,
+    time: event.time,
+    type: event.type,
+    actor: event.actor,
+    task_id: event.task_id,
+    credential_id: event.credential_id,
+    decision: event.decision ? { ...event.decision } : null,
+    reason: event.reason,
+    details: event.details,
+    prev_hash: event.prev_hash,
+  };
+  if ("hash" in event) json.hash = event.hash;
+  return json;
+}
+
+export function formatHead(head: ChainHead | null): string {
+  return head ? `${head.seq} ${head.hash}` : "";
+}
+
+export function parseHead(raw: string | null): ChainHead | null {
+  if (!raw || raw === "empty") return null;
+  const [seq, hash] = raw.split(" ");
+  if (!seq || !hash) throw new Error(`corrupt audit head: ${raw.slice(0, 80)}`);
+  return { seq: Number(seq), hash };
+}

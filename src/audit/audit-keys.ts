@@ -1,0 +1,14 @@
+/**
+ * Every audit key shares the `{audit}` hash tag so one Lua script can append atomically on Redis Cluster.
+ */
+export function auditKeys(prefix: string) {
+  const base = `${prefix}:{audit}`;
+  return {
+    /** Stream of events; entry field `e` = the event's canonical JSON (with its hash). */
+    stream: `${base}:stream`,
+    /** String `"<seq> <hash>"`: the chain head. */
+    head: `${base}:head`,
+    /** List of stream ids of one task's events. */
+    task: (taskId: string) => `${base}:task:${taskId}`,
+  };
+}

@@ -1,0 +1,311 @@
+import { createHash } from "node:crypto";
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  type JWTVerifyOptions,
+  jwtVerify,
+  type ProtectedHeaderParameters,
+} from "jose";
+import type { IssuerConfig } from "../config/config-schema.js";
+import type { Clock } from "../shared/clock.js";
+import { BrokerError, isBrokerError, unavailable } from "../shared/errors.js";
+import type { Logger } from "../shared/logger.js";
+import { normaliseClaims } from "./claim-normalisation.js";
+import { createJwksCache, type JwksCache } from "./jwks-cache.js";
+import type { Principal } from "./principal.js";
+import type { ReplayGuard } from "./replay-guard.js";
+
+export interface AssertionVerifierDeps {
+  /** Trusted issuers; each `issuer` (exact `iss`) must be unique. */
+  issuers: IssuerConfig[];
+  /** Audience required when an issuer configures none (`server.audience`). */
+  defaultAudience: string;
+  clock: Clock;
+  /** Required when any issuer has `replay_guard: true`. */
+  replayGuard?: ReplayGuard;
+  /** Used for discovery and JWKS fetches; defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+  /** JWKS/discovery fetch timeout. Default 3000 ms. */
+  jwksTimeoutMs?: number;
+  logger?: Pick<Logger, "warn" | "debug">;
+}
+
+export interface VerifyAssertionOptions {
+  /** Audience to require instead of `defaultAudience`, for issuers that configure no `audience`. */
+  audience?: string;
+}
+
+/** Checks workload assertions (inbound JWTs) and turns them into principals. */
+export interface AssertionVerifier {
+  /**
+   * Runs the validation pipeline of standards.md §1.1. Rejects with `BrokerError("invalid_assertion")`
+   * whose `details.reason` is an {@link AssertionRejectionReason}; with `unavailable` only when the replay
+   * store cannot be written.
+   */
+  verify(token: string, options?: VerifyAssertionOptions): Promise<Principal>;
+}
+
+/** Machine-readable `details.reason` of an `invalid_assertion` error. */
+export type AssertionRejectionReason =
+  | "malformed"
+  | "too_large"
+  | "unsupported_header"
+  | "alg_not_allowed"
+  | "untrusted_issuer"
+  | "unknown_key"
+  | "bad_signature"
+  | "expired"
+  | "not_yet_valid"
+  | "too_old"
+  | "lifetime_too_long"
+  | "wrong_audience"
+  | "missing_claim"
+  | "invalid_claims"
+  | "invalid_subject"
+  | "replayed"
+  | "unverifiable";
+
+const REJECTION_MESSAGES: Record<AssertionRejectionReason, string> = {
+  malformed: "The bearer token is not a well-formed signed JWT.",
+  too_large: "The bearer token is larger than 16 KiB.",
+  unsupported_header: "The assertion uses a header parameter this broker does not accept.",
+  alg_not_allowed: "The assertion's signing algorithm is not allowed for its issuer.",
+  untrusted_issuer: "The assertion's issuer is not trusted by this broker.",
+  unknown_key: "The assertion is signed with a key its issuer does not publish.",
+  bad_signature: "The assertion's signature is not valid.",
+  expired: "The assertion has expired.",
+  not_yet_valid: "The assertion is not valid yet.",
+  too_old: "The assertion was issued longer ago than its issuer's maximum token age.",
+  lifetime_too_long: "The assertion's lifetime (exp - iat) exceeds its issuer's maximum token age.",
+  wrong_audience: "The assertion is not addressed to this broker (aud).",
+  missing_claim: "The assertion lacks a required claim (exp, iat, sub, aud).",
+  invalid_claims: "The assertion's claims are not valid.",
+  invalid_subject: "The assertion's subject is not valid for its issuer.",
+  replayed: "The assertion has already been used.",
+  unverifiable: "The assertion could not be verified.",
+};
+
+const MAX_ASSERTION_BYTES = 16 * 1024;
+const CLOCK_TOLERANCE_SECONDS = 60;
+/** Replay records outlive the assertion by the clock tolerance, so a skewed replica cannot accept it again. */
+const REPLAY_LEEWAY_SECONDS = 60;
+/** Header parameters that carry or point to keys (RFC 8725 §3.10), and `crit` (no extension is understood). */
+const FORBIDDEN_HEADERS = ["crit", "jku", "x5u", "jwk", "x5c"] as const;
+/** SPIFFE JWT-SVID: `typ`, when present, must be one of these. */
+const SPIFFE_TYPES = new Set(["JWT", "JOSE"]);
+const MAX_JTI_KEY_LENGTH = 200;
+
+interface TrustedIssuer {
+  config: IssuerConfig;
+  algorithms: ReadonlySet<string>;
+  jwks: JwksCache;
+}
+
+const silentLogger: Pick<Logger, "warn" | "debug"> = { warn: () => {}, debug: () => {} };
+
+export const rejectAssertion = (reason: AssertionRejectionReason, cause?: unknown): BrokerError =>
+  new BrokerError("invalid_assertion", REJECTION_MESSAGES[reason], { details: { reason }, cause });
+
+export function createAssertionVerifier(deps: AssertionVerifierDeps): AssertionVerifier {
+  const logger = deps.logger ?? silentLogger;
+  const trusted = new Map<string, TrustedIssuer>();
+  for (const config of deps.issuers) {
+    if (trusted.has(config.issuer)) throw new Error(`Two configured issuers share the iss ${config.issuer}.`);
+    if (config.replay_guard && !deps.replayGuard) {
+      throw new Error(`Issuer ${config.name} enables replay_guard but no replay guard store was provided.`);
+    }
+    const jwks = createJwksCache({
+      issuer: config,
+      clock: deps.clock,
+      fetch: deps.fetch,
+      timeoutMs: deps.jwksTimeoutMs,
+      logger,
+    });
+    trusted.set(config.issuer, { config, algorithms: new Set<string>(config.algorithms), jwks });
+  }
+
+  async function verify(token: string, options: VerifyAssertionOptions = {}): Promise<Principal> {
+    try {
+      return await verifyAssertion(token, options);
+    } catch (err) {
+      if (isBrokerError(err))
+        logger.debug({ code: err.code, reason: err.details?.reason }, "assertion rejected");
+      throw err;
+    }
+  }
+
+  async function verifyAssertion(token: string, options: VerifyAssertionOptions): Promise<Principal> {
+    const header = readHeader(token);
+    const issuer = selectIssuer(token);
+    const { config } = issuer;
+    if (!issuer.algorithms.has(header.alg)) throw rejectAssertion("alg_not_allowed");
+    if (config.kind === "spiffe" && header.typ !== undefined && !SPIFFE_TYPES.has(header.typ)) {
+      throw rejectAssertion("unsupported_header");
+    }
+    const audience = config.audience ?? options.audience ?? deps.defaultAudience;
+    const payload = await verifySignatureAndClaims(token, issuer, audience);
+    const subject = payload.sub;
+    if (typeof subject !== "string" || subject.length === 0) throw rejectAssertion("invalid_claims");
+    const exp = payload.exp ?? 0;
+    if (exp - (payload.iat ?? 0) > config.max_token_age_seconds + CLOCK_TOLERANCE_SECONDS) {
+      throw rejectAssertion("lifetime_too_long");
+    }
+    const tags = normaliseClaims(config.kind, payload);
+    if (config.replay_guard && deps.replayGuard) {
+      await claimOnce(deps.replayGuard, config.name, token, payload.jti, exp);
+    }
+    return {
+      id: `${config.name}:${subject}`,
+      issuer: config.name,
+      subject,
+      kind: config.kind,
+      claims: payload,
+      tags,
+    };
+  }
+
+  function selectIssuer(token: string): TrustedIssuer {
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch (err) {
+      throw rejectAssertion("malformed", err);
+    }
+    const issuer = typeof iss === "string" ? trusted.get(iss) : undefined;
+    if (!issuer) throw rejectAssertion("untrusted_issuer");
+    return issuer;
+  }
+
+  async function verifySignatureAndClaims(
+    token: string,
+    issuer: TrustedIssuer,
+    audience: string,
+  ): Promise<JWTPayload> {
+    const options: JWTVerifyOptions = {
+      issuer: issuer.config.issuer,
+      audience,
+      algorithms: [...issuer.algorithms],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      maxTokenAge: issuer.config.max_token_age_seconds,
+      requiredClaims: ["exp", "iat", "sub"],
+      currentDate: new Date(deps.clock.now()),
+    };
+    try {
+      return await verifyWithAnyMatchingKey(token, issuer.jwks, options);
+    } catch (err) {
+      const reason = rejectionReasonOf(err);
+      if (reason === "unverifiable") {
+        const error = err instanceof Error ? err.name : typeof err;
+        logger.warn({ issuer: issuer.config.name, error }, "assertion verification failed unexpectedly");
+      }
+      throw rejectAssertion(reason, err);
+    }
+  }
+
+  async function claimOnce(
+    guard: ReplayGuard,
+    issuerName: string,
+    token: string,
+    jti: unknown,
+    exp: number,
+  ): Promise<void> {
+    const id = typeof jti === "string" && jti.length > 0 ? jti : sha256(token);
+    const key = id.length > MAX_JTI_KEY_LENGTH ? sha256(id) : id;
+    let first: boolean;
+    try {
+      first = await guard.claim(issuerName, key, (exp + REPLAY_LEEWAY_SECONDS) * 1000);
+    } catch (err) {
+      throw unavailable(err);
+    }
+    if (!first) throw rejectAssertion("replayed");
+  }
+
+  return { verify };
+}
+
+/** Size, compact serialisation and header checks, before anything else is read from the token. */
+function readHeader(token: string): ProtectedHeaderParameters & { alg: string } {
+  if (typeof token !== "string" || token.length === 0) throw rejectAssertion("malformed");
+  if (Buffer.byteLength(token, "utf8") > MAX_ASSERTION_BYTES) throw rejectAssertion("too_large");
+  if (token.split(".").length !== 3) throw rejectAssertion("malformed");
+  let header: ProtectedHeaderParameters;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch (err) {
+    throw rejectAssertion("malformed", err);
+  }
+  const { alg } = header;
+  if (typeof alg !== "string") throw rejectAssertion("malformed");
+  if (alg.toLowerCase() === "none" || alg.toUpperCase().startsWith("HS"))
+    throw rejectAssertion("alg_not_allowed");
+  if (FORBIDDEN_HEADERS.some((name) => Object.hasOwn(header, name)))
+    throw rejectAssertion("unsupported_header");
+  return { ...header, alg };
+}
+
+/**
+ * Without a `kid`, several keys of the right type can match; try each (the JWKS is the issuer's own, so
+ * this only costs time) and accept the first valid signature.
+ */
+async function verifyWithAnyMatchingKey(
+  token: string,
+  jwks: JwksCache,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(token, jwks.getKey, options)).payload;
+  } catch (err) {
+    if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err;
+    for await (const key of err) {
+      try {
+        return (await jwtVerify(token, key, options)).payload;
+      } catch (inner) {
+        if (errorCodeOf(inner) !== "ERR_JWS_SIGNATURE_VERIFICATION_FAILED") throw inner;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+}
+
+function isJoseError(err: unknown): err is errors.AnyJOSEError {
+  return err instanceof errors.JOSEError;
+}
+
+function errorCodeOf(err: unknown): string | undefined {
+  return err instanceof errors.JOSEError ? err.code : undefined;
+}
+
+/** Maps jose's stable error codes (never message text) to rejection reasons. */
+function rejectionReasonOf(err: unknown): AssertionRejectionReason {
+  if (!isJoseError(err)) return "unverifiable";
+  switch (err.code) {
+    case "ERR_JWT_EXPIRED":
+      return err.claim === "iat" ? "too_old" : "expired";
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED":
+      if (err.reason === "missing") return "missing_claim";
+      if (err.claim === "aud") return "wrong_audience";
+      if (err.claim === "iss") return "untrusted_issuer";
+      if ((err.claim === "nbf" || err.claim === "iat") && err.reason === "check_failed")
+        return "not_yet_valid";
+      return "invalid_claims";
+    case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
+    case "ERR_JWKS_MULTIPLE_MATCHING_KEYS":
+      return "bad_signature";
+    case "ERR_JWKS_NO_MATCHING_KEY":
+    case "ERR_JWKS_TIMEOUT":
+    case "ERR_JWK_INVALID":
+    case "ERR_JWKS_INVALID":
+      return "unknown_key";
+    case "ERR_JOSE_ALG_NOT_ALLOWED":
+    case "ERR_JOSE_NOT_SUPPORTED":
+      return "alg_not_allowed";
+    default:
+      return "malformed";
+  }
+}
+
+function sha256(value: string): string {
+  return createHash("sha256").update(value).digest("hex");
+}

@@ -1,0 +1,154 @@
+import { z } from "zod";
+import { signerProfileSchema, signerProviderConfigSchema } from "../../providers/signer/signer-config.js";
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+/** https everywhere, plain http only on loopback (dev and tests). */
+export function isAllowedUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    if (url.protocol === "https:") return true;
+    return url.protocol === "http:" && (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith("127."));
+  } catch {
+    return false;
+  }
+}
+
+const secureUrl = z
+  .string()
+  .refine(isAllowedUrl, "must be an https URL (plain http is accepted only on loopback addresses)");
+
+export const ISSUER_KINDS = ["oidc", "kubernetes", "github", "gitlab", "spiffe"] as const;
+export type IssuerKind = (typeof ISSUER_KINDS)[number];
+
+export const ASSERTION_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+] as const;
+
+const issuerSchema = z
+  .object({
+    /** Short name; principals are `<name>:<sub>`. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "use lowercase letters, digits, '-' and '_'"),
+    kind: z.enum(ISSUER_KINDS),
+    /** Exact `iss` value. */
+    issuer: secureUrl,
+    /** Explicit JWKS; otherwise discovered from `<issuer>/.well-known/openid-configuration`. */
+    jwks_uri: secureUrl.optional(),
+    algorithms: z.array(z.enum(ASSERTION_ALGORITHMS)).min(1).default(["RS256", "ES256"]),
+    max_token_age_seconds: z.number().int().positive().max(86_400).default(3600),
+    /** `aud` the assertion must contain; defaults to `server.audience`. */
+    audience: z.string().min(1).optional(),
+    /** Reject a second use of the same assertion (by `jti`, else its hash). Off by default. */
+    replay_guard: z.boolean().default(false),
+    /** How long fetched keys are trusted before a refresh; removed keys stop working after this. */
+    jwks_cache_seconds: z.number().int().positive().max(86_400).default(300),
+    /** Minimum time between JWKS refetches triggered by unknown `kid`s. */
+    jwks_cooldown_seconds: z.number().int().nonnegative().max(3600).default(30),
+  })
+  .strict();
+
+export type IssuerConfig = z.infer<typeof issuerSchema>;
+
+export const profileSchema = z.discriminatedUnion("provider", [signerProfileSchema]);
+export type ProfileConfig = z.infer<typeof profileSchema>;
+
+const profileName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "use lowercase letters, digits, '.', '-' and '_'");
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        port: z.number().int().min(0).max(65_535).default(8080),
+        host: z.string().default("127.0.0.1"),
+        /** Every workload assertion's `aud` must contain this. */
+        audience: z.string().min(1),
+        public_url: secureUrl,
+        /** Number of reverse-proxy hops to trust for client addresses. */
+        trust_proxy: z.number().int().nonnegative().default(0),
+      })
+      .strict(),
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+        key_prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,32}$/)
+          .default("cb"),
+      })
+      .strict(),
+    issuers: z.array(issuerSchema).default([]),
+    policy: z
+      .object({ files: z.array(z.string()).default([]) })
+      .strict()
+      .default({ files: [] }),
+    providers: z
+      .object({
+        signer: signerProviderConfigSchema.default({ algorithm: "ES256", kek_env: "CREDBROKER_SIGNER_KEK" }),
+      })
+      .strict()
+      .default({ signer: { algorithm: "ES256", kek_env: "CREDBROKER_SIGNER_KEK" } }),
+    profiles: z.record(profileName, profileSchema).default({}),
+    limits: z
+      .object({
+        max_task_ttl_seconds: z
+          .number()
+          .int()
+          .positive()
+          .max(30 * 86_400)
+          .default(86_400),
+        max_delegation_depth: z.number().int().min(0).max(16).default(4),
+        /** Requests per principal per minute on /v1. */
+        requests_per_minute: z.number().int().positive().default(600),
+        max_labels: z.number().int().min(0).max(32).default(32),
+      })
+      .strict()
+      .default({
+        max_task_ttl_seconds: 86_400,
+        max_delegation_depth: 4,
+        requests_per_minute: 600,
+        max_labels: 32,
+      }),
+    revocation: z
+      .object({
+        /** Attempts per revocation job before the credential lands in revoke_failed. */
+        attempts: z.number().int().min(1).max(50).default(8),
+        /** First retry delay; doubles each attempt. */
+        backoff_ms: z.number().int().min(10).max(600_000).default(1000),
+        concurrency: z.number().int().min(1).max(1000).default(50),
+        reconcile_interval_seconds: z.number().positive().max(3600).default(30),
+        /** A `pending` credential older than this is presumed half-issued and revoked. */
+        pending_grace_seconds: z.number().int().positive().max(3600).default(120),
+        /** How often the reconciler re-tries credentials in revoke_failed. */
+        failed_retry_interval_seconds: z.number().int().positive().default(600),
+      })
+      .strict()
+      .default({
+        attempts: 8,
+        backoff_ms: 1000,
+        concurrency: 50,
+        reconcile_interval_seconds: 30,
+        pending_grace_seconds: 120,
+        failed_retry_interval_seconds: 600,
+      }),
+    audit: z
+      .object({
+        /** Env var with the key for keyed hashes of handles in audit events (generated per process if unset). */
+        hmac_key_env: z.string().default("CREDBROKER_AUDIT_HMAC_KEY"),
+      })
+      .strict()
+      .default({ hmac_key_env: "CREDBROKER_AUDIT_HMAC_KEY" }),
+  })
+  .strict();
+
+export type BrokerConfig = z.infer<typeof configSchema>;

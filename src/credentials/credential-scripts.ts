@@ -1,0 +1,52 @@
+/**
+ * Records a pending credential if its task is open and before its deadline.
+ * KEYS[1] = task hash, KEYS[2] = task credential list, KEYS[3] = credential hash
+ * ARGV[1] = now (ms), ARGV[2] = credential id, ARGV[3..] = credential hash field/value pairs
+ * Result: "ok" | "task_not_open" | "missing"
+ */
+export const CREATE_PENDING_SCRIPT = `
+local task = redis.call("HMGET", KEYS[1], "state", "deadline")
+if not task[1] then return "missing" end
+if task[1] ~= "open" or tonumber(task[2]) <= tonumber(ARGV[1]) then return "task_not_open" end
+redis.call("HSET", KEYS[3], unpack(ARGV, 3))
+redis.call("RPUSH", KEYS[2], ARGV[2])
+return "ok"
+`;
+
+/**
+ * Moves a credential between states if it is in one of the expected ones, and sets fields.
+ * KEYS[1] = credential hash
+ * ARGV[1] = space-separated states it may be in, ARGV[2] = new state, ARGV[3..] = field/value pairs
+ * Result: the state before the call when it moved, else "!<current state>" ("!missing" for none)
+ */
+export const TRANSITION_SCRIPT = `
+local state = redis.call("HGET", KEYS[1], "state")
+if not state then return "!missing" end
+for allowed in string.gmatch(ARGV[1], "%S+") do
+  if allowed == state then
+    redis.call("HSET", KEYS[1], "state", ARGV[2], unpack(ARGV, 3))
+    return state
+  end
+end
+return "!" .. state
+`;
+
+/**
+ * Activates a freshly issued credential. If the task was closed while the provider was issuing, the
+ * credential is already "revoking": it keeps that state but gains its handle so revocation can proceed.
+ * KEYS[1] = credential hash
+ * ARGV[1..] = field/value pairs (handle, expiry, downstream account, issue time)
+ * Result: "active" | "revoking" | the other current state ("missing" for none)
+ */
+export const ACTIVATE_SCRIPT = `
+local state = redis.call("HGET", KEYS[1], "state")
+if not state then return "missing" end
+if state == "pending" then
+  redis.call("HSET", KEYS[1], "state", "active", unpack(ARGV))
+  return "active"
+end
+if state == "revoking" then
+  redis.call("HSET", KEYS[1], unpack(ARGV))
+end
+return state
+`;

@@ -1,0 +1,278 @@
+import type { CredentialProvider, IssuedCredential } from "../../providers/provider.js";
+import type { ProviderRegistry } from "../../providers/registry.js";
+import type { AuditLog } from "../audit/audit-log.js";
+import type { HandleHasher } from "../audit/handle-hash.js";
+import type { Principal } from "../auth/principal.js";
+import type { BrokerMetrics } from "../metrics/broker-metrics.js";
+import { epochSeconds, policyPrincipal, taskInfo } from "../policy/policy-context.js";
+import type { Decision } from "../policy/policy-types.js";
+import type { RevocationQueue } from "../revocation/revocation-queue.js";
+import type { Clock } from "../shared/clock.js";
+import { BrokerError } from "../shared/errors.js";
+import { newId } from "../shared/ids.js";
+import type { Logger } from "../shared/logger.js";
+import { type Decide, policyDenied, requireRelated } from "../tasks/task-access.js";
+import type { TaskStore } from "../tasks/task-store.js";
+import type { Task } from "../tasks/task-types.js";
+import type { CredentialStore } from "./credential-store.js";
+import type { Credential } from "./credential-types.js";
+import { grantTtl } from "./granted-ttl.js";
+
+export interface CredentialRequest {
+  profile: string;
+  ttlSeconds?: number;
+  scopes?: string[];
+  reason?: string;
+}
+
+export interface IssuedResult {
+  credential: Credential;
+  secret: Record<string, unknown>;
+  notes: string[];
+}
+
+export interface CredentialServiceDeps {
+  tasks: Pick<TaskStore, "get">;
+  credentials: CredentialStore;
+  providers: ProviderRegistry;
+  queue: Pick<RevocationQueue, "enqueueRevocations">;
+  audit: Pick<AuditLog, "append">;
+  decide: Decide;
+  hashHandle: HandleHasher;
+  metrics: Pick<BrokerMetrics, "credentialsIssued" | "issuanceSeconds">;
+  clock: Clock;
+  logger: Logger;
+}
+
+export function createCredentialService(deps: CredentialServiceDeps) {
+  const { credentials, audit, clock } = deps;
+
+  async function loadTask(principal: Principal, taskId: string): Promise<Task> {
+    const task = requireRelated(await deps.tasks.get(taskId), principal);
+    if (task.agent !== principal.id) {
+      throw new BrokerError("policy_denied", "Only the task's agent may request credentials under it.", {
+        details: { policies: [], rule: "credentials_require_agent" },
+      });
+    }
+    if (task.state !== "open" || task.deadline <= clock.now()) {
+      throw new BrokerError(
+        "task_not_open",
+        `The task is ${task.state === "open" ? "past its deadline" : task.state}.`,
+      );
+    }
+    return task;
+  }
+
+  function resolveProvider(task: Task, request: CredentialRequest): CredentialProvider {
+    const provider = deps.providers.forProfile(request.profile);
+    if (!provider) {
+      throw new BrokerError("unknown_profile", `Unknown profile: ${request.profile}.`, {
+        details: { profile: request.profile },
+      });
+    }
+    if (task.profiles && !task.profiles.includes(request.profile)) {
+      throw new BrokerError("scope_not_allowed", `The task does not allow profile ${request.profile}.`, {
+        details: { profile: request.profile, allowed: task.profiles },
+      });
+    }
+    const allowed = provider.allowedScopes(request.profile);
+    const extra = (request.scopes ?? []).filter((scope) => !allowed.includes(scope));
+    if (extra.length > 0) {
+      throw new BrokerError(
+        "scope_not_allowed",
+        `Scopes not allowed for profile ${request.profile}: ${extra.join(" ")}.`,
+        {
+          details: { scopes: extra, allowed },
+        },
+      );
+    }
+    return provider;
+  }
+
+  async function decideIssue(
+    principal: Principal,
+    task: Task,
+    provider: CredentialProvider,
+    request: CredentialRequest,
+  ) {
+    const now = clock.now();
+    return deps.decide(
+      {
+        action: "RequestCredential",
+        principal: policyPrincipal(principal),
+        resource: { type: "Profile", id: request.profile, provider: provider.kind },
+        context: {
+          task: taskInfo(task, now),
+          profile: request.profile,
+          provider: provider.kind,
+          ttl_seconds: request.ttlSeconds ?? provider.ttlBounds(request.profile).max,
+          scopes: request.scopes ?? [],
+          reason: request.reason ?? "",
+          approved: false,
+          now: epochSeconds(now),
+        },
+      },
+      { taskId: task.id },
+    );
+  }
+
+  function draftCredential(
+    task: Task,
+    provider: CredentialProvider,
+    request: CredentialRequest,
+    decision: Decision,
+  ) {
+    const now = clock.now();
+    const granted = grantTtl({
+      requestedSeconds: request.ttlSeconds,
+      providerBounds: provider.ttlBounds(request.profile),
+      policyMaxSeconds: decision.effect === "allow" ? decision.maxTtlSeconds : undefined,
+      taskRemainingSeconds: Math.floor((task.deadline - now) / 1000),
+    });
+    if (granted.seconds < 1) throw new BrokerError("task_not_open", "The task has less than a second left.");
+    const credential: Credential = {
+      id: newId("crd"),
+      taskId: task.id,
+      agent: task.agent,
+      profile: request.profile,
+      provider: provider.kind,
+      state: "pending",
+      createdAt: now,
+      issuedAt: null,
+      expiresAt: null,
+      revokedAt: null,
+      ttlSeconds: granted.seconds,
+      scopes: request.scopes ?? [],
+      reason: request.reason ?? "",
+      handle: null,
+      downstreamAccount: null,
+      lastError: null,
+      revokeAttempts: 0,
+      revokeReason: null,
+      policyIds: decision.policyIds,
+      policySetHash: decision.policySetHash,
+    };
+    return { credential, notes: granted.notes };
+  }
+
+  async function callProvider(
+    provider: CredentialProvider,
+    task: Task,
+    credential: Credential,
+  ): Promise<IssuedCredential> {
+    try {
+      return await provider.issue({
+        credentialId: credential.id,
+        taskId: task.id,
+        agent: task.agent,
+        owner: task.owner,
+        initiator: task.initiator,
+        profile: credential.profile,
+        ttlSeconds: credential.ttlSeconds,
+        scopes: credential.scopes,
+        taskDeadline: task.deadline,
+        actChain: task.actChain,
+      });
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      deps.logger.warn(
+        { credential_id: credential.id, provider: provider.kind, error: message },
+        "issuance failed",
+      );
+      await credentials.transition(credential, ["pending", "revoking"], "failed", { last_error: message });
+      await audit.append({
+        type: "credential.issue_failed",
+        actor: "system:broker",
+        task_id: task.id,
+        credential_id: credential.id,
+        reason: message,
+      });
+      throw new BrokerError(
+        "provider_error",
+        `The ${provider.kind} provider could not issue the credential.`,
+        {
+          cause,
+          details: { provider: provider.kind },
+        },
+      );
+    }
+  }
+
+  /** After the provider issued: activate, or revoke at once if the task closed meanwhile. */
+  async function activate(
+    principal: Principal,
+    credential: Credential,
+    issued: IssuedCredential,
+  ): Promise<Credential> {
+    const issuedAt = clock.now();
+    const state = await credentials.activate(credential, {
+      handle: issued.handle,
+      expiresAt: issued.expiresAt,
+      downstreamAccount: issued.downstreamAccount,
+      issuedAt,
+    });
+    const active = {
+      ...credential,
+      state: state ?? credential.state,
+      handle: issued.handle,
+      issuedAt,
+      expiresAt: issued.expiresAt,
+      downstreamAccount: issued.downstreamAccount,
+    };
+    if (state !== "active") {
+      await deps.queue.enqueueRevocations([{ id: credential.id, taskId: credential.taskId }]);
+      throw new BrokerError(
+        "task_not_open",
+        "The task closed while the credential was issued; it was revoked.",
+      );
+    }
+    try {
+      await audit.append({
+        type: "credential.issued",
+        actor: principal.id,
+        task_id: credential.taskId,
+        credential_id: credential.id,
+        details: {
+          profile: credential.profile,
+          provider: credential.provider,
+          ttl_seconds: credential.ttlSeconds,
+          expires_at: issued.expiresAt,
+          downstream_account: issued.downstreamAccount,
+          handle: deps.hashHandle(issued.handle),
+          scopes: credential.scopes,
+          policy_ids: credential.policyIds,
+          reason: credential.reason,
+        },
+      });
+    } catch (cause) {
+      await credentials.transition(active, ["active"], "revoking", { revoke_reason: "audit_unavailable" });
+      await deps.queue.enqueueRevocations([{ id: credential.id, taskId: credential.taskId }]);
+      throw cause;
+    }
+    return active;
+  }
+
+  async function request(
+    principal: Principal,
+    taskId: string,
+    input: CredentialRequest,
+  ): Promise<IssuedResult> {
+    const started = performance.now();
+    const task = await loadTask(principal, taskId);
+    const provider = resolveProvider(task, input);
+    const decision = await decideIssue(principal, task, provider, input);
+    if (decision.effect !== "allow") throw policyDenied("RequestCredential", decision);
+    const { credential, notes } = draftCredential(task, provider, input, decision);
+    const created = await credentials.createPending(credential, clock.now());
+    if (created !== "ok") throw new BrokerError("task_not_open", "The task is no longer open.");
+    const issued = await callProvider(provider, task, credential);
+    const active = await activate(principal, credential, issued);
+    deps.metrics.credentialsIssued.inc({ provider: provider.kind });
+    deps.metrics.issuanceSeconds.observe({ provider: provider.kind }, (performance.now() - started) / 1000);
+    return { credential: active, secret: issued.secret, notes: [...notes, ...issued.notes] };
+  }
+
+  return { request };
+}
+
+export type CredentialService = ReturnType<typeof createCredentialService>;

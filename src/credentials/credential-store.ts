@@ -1,0 +1,175 @@
+import type { Redis } from "ioredis";
+import { execOrThrow, hgetallMany } from "../shared/redis-pipeline.js";
+import { taskKeys } from "../tasks/task-keys.js";
+import { decodeCredential, encodeNewCredential } from "./credential-codec.js";
+import { type CredentialKeys, credentialKeys } from "./credential-keys.js";
+import { ACTIVATE_SCRIPT, CREATE_PENDING_SCRIPT, TRANSITION_SCRIPT } from "./credential-scripts.js";
+import { CREDENTIAL_STATES, type Credential, type CredentialState } from "./credential-types.js";
+
+export interface Activation {
+  handle: string;
+  expiresAt: number;
+  downstreamAccount: string;
+  issuedAt: number;
+}
+
+export type TransitionResult =
+  | { moved: true; previous: CredentialState }
+  | { moved: false; current: CredentialState | null };
+
+export interface CredentialStore {
+  readonly keys: CredentialKeys;
+  /** Records a pending credential if its task is open (guarantee 3: recorded before the provider issues). */
+  createPending(credential: Credential, now: number): Promise<"ok" | "task_not_open" | "missing">;
+  /** Returns the state after the call: "active", or "revoking" when the task closed meanwhile. */
+  activate(credential: Credential, activation: Activation): Promise<CredentialState | null>;
+  transition(
+    credential: Pick<Credential, "id" | "taskId">,
+    from: readonly CredentialState[],
+    to: CredentialState,
+    fields?: Record<string, string>,
+  ): Promise<TransitionResult>;
+  get(credentialId: string): Promise<Credential | null>;
+  getInTask(taskId: string, credentialId: string): Promise<Credential | null>;
+  listForTask(taskId: string): Promise<Credential[]>;
+  getMany(refs: { taskId: string; credentialId: string }[]): Promise<Credential[]>;
+  taskOf(credentialIds: string[]): Promise<(string | null)[]>;
+  pendingOlderThan(createdBefore: number, limit: number): Promise<string[]>;
+  activeExpiringBy(until: number, limit: number): Promise<string[]>;
+  activeIds(): Promise<string[]>;
+  failedBefore(failedBefore: number, limit: number): Promise<string[]>;
+  /** Credential ids by creation time, newest first; the cursor is an offset. */
+  page(limit: number, offset: number): Promise<string[]>;
+  failedPage(limit: number, offset: number): Promise<string[]>;
+}
+
+const parseState = (raw: string): CredentialState | null => CREDENTIAL_STATES.find((s) => s === raw) ?? null;
+
+export function createCredentialStore(deps: {
+  redis: Redis;
+  keyPrefix: string;
+  now: () => number;
+}): CredentialStore {
+  const { redis } = deps;
+  const keys = credentialKeys(deps.keyPrefix);
+  const tasks = taskKeys(deps.keyPrefix);
+
+  async function syncIndexes(credential: Pick<Credential, "id">, to: CredentialState, expiresAt?: number) {
+    const pipeline = redis.pipeline();
+    if (to !== "pending") pipeline.zrem(keys.pending, credential.id);
+    if (to === "active" && expiresAt !== undefined) pipeline.zadd(keys.active, expiresAt, credential.id);
+    if (to !== "active") pipeline.zrem(keys.active, credential.id);
+    if (to === "revoke_failed") pipeline.zadd(keys.failed, deps.now(), credential.id);
+    else pipeline.zrem(keys.failed, credential.id);
+    await execOrThrow(pipeline);
+  }
+
+  async function getMany(refs: { taskId: string; credentialId: string }[]): Promise<Credential[]> {
+    const records = await hgetallMany(
+      redis,
+      refs.map((ref) => keys.credential(ref.taskId, ref.credentialId)),
+    );
+    return records.map(decodeCredential).filter((c): c is Credential => c !== null);
+  }
+
+  const ids = (key: string, limit: number, offset: number) =>
+    redis.zrevrange(key, String(offset), String(offset + limit - 1));
+
+  return {
+    keys,
+    async createPending(credential, now) {
+      await execOrThrow(
+        redis
+          .pipeline()
+          .hset(keys.index, credential.id, credential.taskId)
+          .zadd(keys.pending, credential.createdAt, credential.id)
+          .zadd(keys.all, credential.createdAt, credential.id),
+      );
+      const reply = String(
+        await redis.eval(
+          CREATE_PENDING_SCRIPT,
+          3,
+          tasks.task(credential.taskId),
+          tasks.credentials(credential.taskId),
+          keys.credential(credential.taskId, credential.id),
+          String(now),
+          credential.id,
+          ...encodeNewCredential(credential),
+        ),
+      );
+      if (reply !== "ok") {
+        await execOrThrow(
+          redis
+            .pipeline()
+            .zrem(keys.pending, credential.id)
+            .zrem(keys.all, credential.id)
+            .hdel(keys.index, credential.id),
+        );
+      }
+      return reply === "ok" ? "ok" : reply === "missing" ? "missing" : "task_not_open";
+    },
+    async activate(credential, activation) {
+      const reply = String(
+        await redis.eval(
+          ACTIVATE_SCRIPT,
+          1,
+          keys.credential(credential.taskId, credential.id),
+          "handle",
+          activation.handle,
+          "expires_at",
+          String(activation.expiresAt),
+          "downstream_account",
+          activation.downstreamAccount,
+          "issued_at",
+          String(activation.issuedAt),
+        ),
+      );
+      const state = parseState(reply);
+      if (state === "active") await syncIndexes(credential, "active", activation.expiresAt);
+      return state;
+    },
+    async transition(credential, from, to, fields = {}) {
+      const reply = String(
+        await redis.eval(
+          TRANSITION_SCRIPT,
+          1,
+          keys.credential(credential.taskId, credential.id),
+          from.join(" "),
+          to,
+          ...Object.entries(fields).flat(),
+        ),
+      );
+      if (reply.startsWith("!")) return { moved: false, current: parseState(reply.slice(1)) };
+      await syncIndexes(credential, to);
+      const previous = parseState(reply);
+      if (!previous) throw new Error(`unknown credential state ${reply}`);
+      return { moved: true, previous };
+    },
+    async get(credentialId) {
+      const taskId = await redis.hget(keys.index, credentialId);
+      if (!taskId) return null;
+      return decodeCredential(await redis.hgetall(keys.credential(taskId, credentialId)));
+    },
+    async getInTask(taskId, credentialId) {
+      return decodeCredential(await redis.hgetall(keys.credential(taskId, credentialId)));
+    },
+    async listForTask(taskId) {
+      const credentialIds = await redis.lrange(tasks.credentials(taskId), 0, -1);
+      return getMany(credentialIds.map((credentialId) => ({ taskId, credentialId })));
+    },
+    getMany,
+    async taskOf(credentialIds) {
+      if (credentialIds.length === 0) return [];
+      return redis.hmget(keys.index, ...credentialIds);
+    },
+    pendingOlderThan: (before, limit) =>
+      redis.zrangebyscore(keys.pending, "-inf", String(before), "LIMIT", 0, limit),
+    activeExpiringBy: (until, limit) =>
+      redis.zrangebyscore(keys.active, "-inf", String(until), "LIMIT", 0, limit),
+    activeIds: () => redis.zrange(keys.active, "0", "-1"),
+    failedBefore: (before, limit) =>
+      redis.zrangebyscore(keys.failed, "-inf", String(before), "LIMIT", 0, limit),
+    page: (limit, offset) => ids(keys.all, limit, offset),
+    failedPage: (limit, offset) => ids(keys.failed, limit, offset),
+  };
+}

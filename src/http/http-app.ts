@@ -1,0 +1,34 @@
+import express, { type Express, type RequestHandler, type Router } from "express";
+import helmet from "helmet";
+import type { Logger } from "../shared/logger.js";
+import { createErrorHandler, notFoundRoute } from "./error-handler.js";
+import { requestId } from "./request-id.js";
+
+export interface HttpAppParts {
+  logger: Logger;
+  trustProxy: number;
+  authenticate: RequestHandler;
+  rateLimit: RequestHandler;
+  /** Unauthenticated: health, metrics, JWKS. */
+  publicRoutes: Router[];
+  /** Mounted under /v1 behind authentication and the rate limit. */
+  v1: { path: string; router: Router }[];
+}
+
+/** The route table: public routes, then `/v1/*` behind authentication and the per-principal rate limit. */
+export function createHttpApp(parts: HttpAppParts): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", parts.trustProxy);
+  app.use(requestId);
+  app.use(helmet());
+  app.use(express.json({ limit: "64kb", strict: true }));
+  for (const router of parts.publicRoutes) app.use(router);
+  const v1 = express.Router();
+  v1.use(parts.authenticate, parts.rateLimit);
+  for (const { path, router } of parts.v1) v1.use(path, router);
+  app.use("/v1", v1);
+  app.use(notFoundRoute);
+  app.use(createErrorHandler(parts.logger));
+  return app;
+}

@@ -1,0 +1,85 @@
+import { Router } from "express";
+import type { CredentialService } from "../../credentials/credential-service.js";
+import type { CredentialStore } from "../../credentials/credential-store.js";
+import type { Clock } from "../../shared/clock.js";
+import { toIso } from "../../shared/clock.js";
+import type { TaskService } from "../../tasks/task-service.js";
+import type { TaskStore } from "../../tasks/task-store.js";
+import type { Task } from "../../tasks/task-types.js";
+import { principalOf } from "../principal-of.js";
+import { closeTaskBody, credentialRequestBody, openTaskBody } from "../schemas.js";
+import { parseInput } from "../validate.js";
+import { taskView } from "../views.js";
+
+export interface TaskRouteDeps {
+  taskService: TaskService;
+  credentialService: CredentialService;
+  tasks: Pick<TaskStore, "children">;
+  credentials: Pick<CredentialStore, "listForTask">;
+  clock: Clock;
+}
+
+/** `/v1/tasks`: open, read, close, and request credentials (API.md "Tasks" and "Credentials"). */
+export function taskRoutes(deps: TaskRouteDeps): Router {
+  const router = Router();
+
+  async function view(task: Task) {
+    const [credentials, children] = await Promise.all([
+      deps.credentials.listForTask(task.id),
+      deps.tasks.children(task.id),
+    ]);
+    return taskView(task, credentials, children, deps.clock.now());
+  }
+
+  router.post("/", async (req, res) => {
+    const body = parseInput(openTaskBody, req.body);
+    const task = await deps.taskService.open(principalOf(req), {
+      intent: body.intent,
+      ttlSeconds: body.ttl_seconds,
+      initiator: body.initiator,
+      agent: body.agent,
+      parentTaskId: body.parent_task_id,
+      profiles: body.profiles,
+      labels: body.labels,
+    });
+    res.status(201).json(await view(task));
+  });
+
+  router.get("/:taskId", async (req, res) => {
+    const task = await deps.taskService.get(principalOf(req), req.params.taskId);
+    res.json(await view(task));
+  });
+
+  router.post("/:taskId/close", async (req, res) => {
+    const body = parseInput(closeTaskBody, req.body);
+    const task = await deps.taskService.close(principalOf(req), req.params.taskId, body.reason);
+    res.status(202).json(await view(task));
+  });
+
+  router.post("/:taskId/credentials", async (req, res) => {
+    const body = parseInput(credentialRequestBody, req.body);
+    const issued = await deps.credentialService.request(principalOf(req), req.params.taskId, {
+      profile: body.profile,
+      ttlSeconds: body.ttl_seconds,
+      scopes: body.scopes,
+      reason: body.reason,
+    });
+    const { credential } = issued;
+    res.setHeader("Cache-Control", "no-store");
+    res.status(201).json({
+      credential_id: credential.id,
+      task_id: credential.taskId,
+      profile: credential.profile,
+      provider: credential.provider,
+      issued_at: credential.issuedAt === null ? null : toIso(credential.issuedAt),
+      expires_at: credential.expiresAt === null ? null : toIso(credential.expiresAt),
+      ttl_seconds: credential.ttlSeconds,
+      scopes: credential.scopes,
+      downstream: { account: credential.downstreamAccount },
+      secret: issued.secret,
+      notes: issued.notes,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,87 @@
+import { z } from "zod";
+import { selectorSchema } from "../revocation/emergency-revocation.js";
+
+const principalId = z.string().min(3).max(512);
+const taskId = z.string().regex(/^tsk_[A-Za-z0-9_-]{10,64}$/, "must be a task id (tsk_…)");
+
+/** `POST /v1/tasks`. Unknown fields are refused so typos never pass silently. */
+export const openTaskBody = z
+  .object({
+    intent: z.string().min(1).max(2000),
+    ttl_seconds: z.number().int().positive(),
+    initiator: z
+      .object({ subject: z.string().min(1).max(512), token: z.string().min(1).max(16_384).optional() })
+      .strict()
+      .optional(),
+    agent: principalId.optional(),
+    parent_task_id: taskId.optional(),
+    profiles: z.array(z.string().min(1).max(64)).max(64).optional(),
+    labels: z
+      .record(z.string().min(1).max(63), z.string().max(256))
+      .refine((labels) => Object.keys(labels).length <= 32, "at most 32 labels")
+      .optional(),
+  })
+  .strict();
+
+export const closeTaskBody = z.object({ reason: z.string().max(500).optional() }).strict();
+
+/** `POST /v1/tasks/{id}/credentials`. */
+export const credentialRequestBody = z
+  .object({
+    profile: z.string().min(1).max(64),
+    ttl_seconds: z
+      .number()
+      .int()
+      .positive()
+      .max(30 * 86_400)
+      .optional(),
+    scopes: z.array(z.string().min(1).max(256)).max(64).optional(),
+    reason: z.string().max(2000).optional(),
+  })
+  .strict();
+
+export const introspectBody = z.object({
+  token: z.string().min(1).max(16_384),
+  token_type_hint: z.string().optional(),
+});
+
+export const revocationBody = z
+  .object({
+    selector: selectorSchema,
+    reason: z.string().min(1).max(2000),
+    dry_run: z.boolean().default(false),
+  })
+  .strict();
+
+const limit = z.coerce.number().int().min(1).max(1000).default(100);
+
+export const auditQuery = z
+  .object({
+    task_id: taskId.optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    limit,
+    cursor: z.string().max(64).optional(),
+  })
+  .strict();
+
+export const adminTasksQuery = z
+  .object({
+    state: z.enum(["open", "closing", "closed"]).optional(),
+    agent: z.string().optional(),
+    initiator: z.string().optional(),
+    limit,
+    cursor: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();
+
+export const adminCredentialsQuery = z
+  .object({
+    state: z
+      .enum(["pending", "active", "revoking", "revoked", "expired", "revoke_failed", "failed"])
+      .optional(),
+    provider: z.string().optional(),
+    task_id: taskId.optional(),
+    limit,
+    cursor: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();

@@ -1,0 +1,19 @@
+import { z } from "zod";
+
+/** The one map of job names to payloads; payloads are parsed at the worker's edge. */
+export const jobPayloadSchemas = {
+  "revoke-credential": z.object({ credentialId: z.string(), taskId: z.string() }),
+  "task-deadline": z.object({ taskId: z.string() }),
+  reconcile: z.object({}),
+} as const;
+
+export type JobName = keyof typeof jobPayloadSchemas;
+export type JobPayload<N extends JobName> = z.infer<(typeof jobPayloadSchemas)[N]>;
+
+export const QUEUE_NAME = "credbroker";
+
+/** BullMQ keys live under the broker's prefix, in one hash tag so they work on Redis Cluster. */
+export const bullPrefix = (keyPrefix: string): string => `${keyPrefix}:{bull}`;
+
+/** BullMQ job ids may not contain ':'; ours are derived from ids that never do. */
+export const deadlineJobId = (taskId: string): string => `deadline-${taskId}`;

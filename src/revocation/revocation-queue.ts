@@ -1,0 +1,82 @@
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { bullPrefix, deadlineJobId, type JobName, type JobPayload, QUEUE_NAME } from "./revocation-jobs.js";
+
+export interface RevocationQueueOptions {
+  attempts: number;
+  backoffMs: number;
+  reconcileIntervalMs: number;
+}
+
+export interface RevocationQueue {
+  /** Idempotent: the job id is the credential id, so a credential is never queued twice at once. */
+  enqueueRevocations(credentials: { id: string; taskId: string }[]): Promise<void>;
+  /** A delayed job that closes the task at its deadline. */
+  scheduleDeadline(taskId: string, deadline: number, now: number): Promise<void>;
+  /** (Re)creates the repeatable reconcile job; safe to call often. */
+  ensureReconciler(): Promise<void>;
+  depth(): Promise<Record<string, number>>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createRevocationQueue(deps: {
+  connection: Redis;
+  keyPrefix: string;
+  options: RevocationQueueOptions;
+}): RevocationQueue {
+  const queue = new Queue<JobPayload<JobName>, unknown, JobName>(QUEUE_NAME, {
+    connection: deps.connection,
+    prefix: bullPrefix(deps.keyPrefix),
+  });
+  const { attempts, backoffMs, reconcileIntervalMs } = deps.options;
+
+  return {
+    async enqueueRevocations(credentials) {
+      if (credentials.length === 0) return;
+      await queue.addBulk(
+        credentials.map((credential) => ({
+          name: "revoke-credential" as const,
+          data: { credentialId: credential.id, taskId: credential.taskId },
+          opts: {
+            jobId: credential.id,
+            attempts,
+            backoff: { type: "exponential", delay: backoffMs },
+            removeOnComplete: true,
+            removeOnFail: true,
+          },
+        })),
+      );
+    },
+    async scheduleDeadline(taskId, deadline, now) {
+      await queue.add(
+        "task-deadline",
+        { taskId },
+        {
+          jobId: deadlineJobId(taskId),
+          delay: Math.max(0, deadline - now),
+          attempts: 5,
+          backoff: { type: "exponential", delay: backoffMs },
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      );
+    },
+    async ensureReconciler() {
+      await queue.upsertJobScheduler(
+        "reconcile",
+        { every: reconcileIntervalMs },
+        { name: "reconcile", data: {}, opts: { removeOnComplete: true, removeOnFail: true } },
+      );
+    },
+    async depth() {
+      const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
+      return counts;
+    },
+    async ping() {
+      await queue.waitUntilReady();
+      await deps.connection.ping();
+    },
+    close: () => queue.close(),
+  };
+}

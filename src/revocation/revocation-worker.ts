@@ -1,0 +1,86 @@
+import { type Job, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "../shared/logger.js";
+import type { CloseReason } from "../tasks/task-types.js";
+import type { ReconcileReport } from "./reconciler.js";
+import { bullPrefix, jobPayloadSchemas, QUEUE_NAME } from "./revocation-jobs.js";
+import type { RevocationQueue } from "./revocation-queue.js";
+import { type RevokeCredential, WORKER_ACTOR } from "./revoke-credential.js";
+
+export interface RevocationWorker {
+  /** Runs the reconciler once now (also used by tests). */
+  reconcileNow(): Promise<ReconcileReport>;
+  close(): Promise<void>;
+}
+
+/**
+ * The worker role: processes revocation, deadline and reconcile jobs. A watchdog timer re-creates the
+ * reconcile scheduler on every interval, so even a wiped queue heals itself from the Redis records.
+ */
+export function startRevocationWorker(deps: {
+  connection: Redis;
+  keyPrefix: string;
+  concurrency: number;
+  attempts: number;
+  reconcileIntervalMs: number;
+  revokeCredential: RevokeCredential;
+  closeTree: (taskId: string, reason: CloseReason, actor: string) => Promise<unknown>;
+  reconcile: () => Promise<ReconcileReport>;
+  queue: Pick<RevocationQueue, "ensureReconciler">;
+  logger: Logger;
+}): RevocationWorker {
+  async function process(job: Job<unknown, unknown, string>): Promise<void> {
+    switch (job.name) {
+      case "revoke-credential": {
+        const data = jobPayloadSchemas["revoke-credential"].parse(job.data);
+        await deps.revokeCredential(data, {
+          made: job.attemptsMade,
+          max: job.opts.attempts ?? deps.attempts,
+        });
+        return;
+      }
+      case "task-deadline": {
+        const data = jobPayloadSchemas["task-deadline"].parse(job.data);
+        await deps.closeTree(data.taskId, "deadline", WORKER_ACTOR);
+        return;
+      }
+      case "reconcile":
+        await deps.reconcile();
+        return;
+      default:
+        throw new Error(`unknown job ${job.name}`);
+    }
+  }
+
+  const worker = new Worker(QUEUE_NAME, process, {
+    connection: deps.connection,
+    prefix: bullPrefix(deps.keyPrefix),
+    concurrency: deps.concurrency,
+  });
+  worker.on("failed", (job, err) => {
+    deps.logger.warn(
+      { job: job?.name, job_id: job?.id, attempt: job?.attemptsMade, error: err.message },
+      "job failed",
+    );
+  });
+  worker.on("error", (err) => deps.logger.error({ error: err.message }, "worker error"));
+
+  const ensure = () =>
+    deps.queue.ensureReconciler().catch((err: unknown) => {
+      deps.logger.warn(
+        { error: err instanceof Error ? err.message : String(err) },
+        "cannot arm the reconciler",
+      );
+    });
+  void ensure();
+  const watchdog = setInterval(ensure, deps.reconcileIntervalMs);
+  watchdog.unref();
+
+  return {
+    reconcileNow: deps.reconcile,
+    async close() {
+      clearInterval(watchdog);
+      await worker.close();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { PermanentProviderError, TransientProviderError } from "../../providers/provider-errors.js";
+import type { ProviderRegistry } from "../../providers/registry.js";
+import type { AuditLog } from "../audit/audit-log.js";
+import type { CredentialStore } from "../credentials/credential-store.js";
+import type { Credential } from "../credentials/credential-types.js";
+import type { BrokerMetrics } from "../metrics/broker-metrics.js";
+import type { Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logger.js";
+import type { TaskCloser } from "./task-closer.js";
+
+export interface RevokeAttempt {
+  /** Attempts already made before this one. */
+  made: number;
+  max: number;
+}
+
+export const WORKER_ACTOR = "system:worker";
+
+/**
+ * Processes one revocation job. Resolves when the credential is settled (revoked, or revoke_failed after the
+ * last attempt or a permanent error); throws to make the queue retry with backoff.
+ */
+export type RevokeCredential = (
+  ref: { credentialId: string; taskId: string },
+  attempt: RevokeAttempt,
+) => Promise<void>;
+
+export function createRevokeCredential(deps: {
+  credentials: Pick<CredentialStore, "getInTask" | "transition">;
+  providers: ProviderRegistry;
+  closer: Pick<TaskCloser, "completeIfSettled">;
+  audit: Pick<AuditLog, "append">;
+  metrics: Pick<BrokerMetrics, "revocations">;
+  clock: Clock;
+  logger: Logger;
+  pendingGraceMs: number;
+}): RevokeCredential {
+  const { credentials, audit, clock } = deps;
+
+  async function markFailed(credential: Credential, message: string, attempts: number): Promise<void> {
+    const result = await credentials.transition(credential, ["revoking"], "revoke_failed", {
+      last_error: message,
+      revoke_attempts: String(attempts),
+    });
+    if (!result.moved) return;
+    deps.metrics.revocations.inc({ outcome: "revoke_failed", provider: credential.provider });
+    deps.logger.error(
+      { credential_id: credential.id, task_id: credential.taskId, error: message },
+      "revocation failed",
+    );
+    await audit.append({
+      type: "credential.revoke_failed",
+      actor: WORKER_ACTOR,
+      task_id: credential.taskId,
+      credential_id: credential.id,
+      reason: message,
+      details: { attempts },
+    });
+  }
+
+  async function markRevoked(credential: Credential): Promise<void> {
+    const result = await credentials.transition(credential, ["revoking"], "revoked", {
+      revoked_at: String(clock.now()),
+      last_error: "",
+    });
+    if (!result.moved) return;
+    deps.metrics.revocations.inc({ outcome: "revoked", provider: credential.provider });
+    await audit.append({
+      type: "credential.revoked",
+      actor: WORKER_ACTOR,
+      task_id: credential.taskId,
+      credential_id: credential.id,
+      reason: credential.revokeReason,
+    });
+    await deps.closer.completeIfSettled(credential.taskId, WORKER_ACTOR);
+  }
+
+  async function callProvider(credential: Credential): Promise<void> {
+    const provider = deps.providers.byKind(credential.provider);
+    if (!provider) throw new PermanentProviderError(`provider ${credential.provider} is not configured`);
+    if (credential.handle === null && clock.now() - credential.createdAt < deps.pendingGraceMs) {
+      throw new TransientProviderError("issuance still in progress; waiting for its handle");
+    }
+    await provider.revoke({
+      credentialId: credential.id,
+      handle: credential.handle,
+      expiresAt: credential.expiresAt ?? credential.createdAt + credential.ttlSeconds * 1000,
+    });
+  }
+
+  return async (ref, attempt) => {
+    const credential = await credentials.getInTask(ref.taskId, ref.credentialId);
+    if (!credential || credential.state !== "revoking") return;
+    try {
+      await callProvider(credential);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const attempts = attempt.made + 1;
+      if (err instanceof PermanentProviderError || attempts >= attempt.max) {
+        await markFailed(credential, message, attempts);
+        return;
+      }
+      deps.metrics.revocations.inc({ outcome: "retry", provider: credential.provider });
+      await credentials.transition(credential, ["revoking"], "revoking", {
+        last_error: message,
+        revoke_attempts: String(attempts),
+      });
+      throw err;
+    }
+    await markRevoked(credential);
+  };
+}

@@ -1,0 +1,90 @@
+import type { AuditLog } from "../audit/audit-log.js";
+import type { AuditEventInput } from "../audit/audit-types.js";
+import type { CredentialStore } from "../credentials/credential-store.js";
+import { type Credential, SETTLED_STATES } from "../credentials/credential-types.js";
+import type { Clock } from "../shared/clock.js";
+import type { TaskStore } from "../tasks/task-store.js";
+import type { CloseReason, Task } from "../tasks/task-types.js";
+import type { RevocationQueue } from "./revocation-queue.js";
+
+export interface TaskCloser {
+  /**
+   * Closes a task and its whole subtree: open → closing, every live credential → revoking (queued), and
+   * → closed once they are all settled. Idempotent. Returns null for an unknown task.
+   */
+  closeTree(taskId: string, reason: CloseReason, actor: string): Promise<Task | null>;
+  /** Queues revocation of a closing task's unsettled credentials; expired ones are marked expired. */
+  revokeCredentialsOf(taskId: string, revokeReason: string, actor: string): Promise<number>;
+  /** Marks a closing task closed if every credential has settled. */
+  completeIfSettled(taskId: string, actor: string): Promise<boolean>;
+}
+
+export function createTaskCloser(deps: {
+  tasks: Pick<TaskStore, "beginClose" | "children" | "get" | "completeClose">;
+  credentials: Pick<CredentialStore, "listForTask" | "transition">;
+  queue: Pick<RevocationQueue, "enqueueRevocations">;
+  audit: Pick<AuditLog, "append">;
+  clock: Clock;
+}): TaskCloser {
+  const { tasks, credentials, audit, clock } = deps;
+
+  async function appendAll(events: AuditEventInput[]): Promise<void> {
+    await Promise.all(events.map((event) => audit.append(event)));
+  }
+
+  async function completeIfSettled(taskId: string, actor: string): Promise<boolean> {
+    const list = await credentials.listForTask(taskId);
+    if (!list.every((credential) => SETTLED_STATES.has(credential.state))) return false;
+    const done = await tasks.completeClose(taskId, clock.now());
+    if (done) await audit.append({ type: "task.closed", actor, task_id: taskId });
+    return done;
+  }
+
+  /** "revoking" when this call moved it, "rearm" when it was already revoking (re-queue, no new event). */
+  async function settle(
+    credential: Credential,
+    revokeReason: string,
+    now: number,
+  ): Promise<"expired" | "revoking" | "rearm" | null> {
+    if (credential.state === "active" && credential.expiresAt !== null && credential.expiresAt <= now) {
+      const result = await credentials.transition(credential, ["active"], "expired");
+      if (result.moved) return "expired";
+    }
+    const result = await credentials.transition(credential, ["pending", "active"], "revoking", {
+      revoke_reason: revokeReason,
+    });
+    if (result.moved) return "revoking";
+    return result.current === "revoking" ? "rearm" : null;
+  }
+
+  async function revokeCredentialsOf(taskId: string, revokeReason: string, actor: string): Promise<number> {
+    const now = clock.now();
+    const list = (await credentials.listForTask(taskId)).filter((c) => c.state !== "revoke_failed");
+    const outcomes = await Promise.all(list.map((credential) => settle(credential, revokeReason, now)));
+    const revoking = list.filter((_, i) => outcomes[i] === "revoking" || outcomes[i] === "rearm");
+    await deps.queue.enqueueRevocations(revoking.map((c) => ({ id: c.id, taskId })));
+    const events: AuditEventInput[] = list.flatMap((credential, i): AuditEventInput[] => {
+      const outcome = outcomes[i];
+      if (!outcome || outcome === "rearm") return [];
+      const type = outcome === "expired" ? "credential.expired" : "credential.revoking";
+      return [{ type, actor, task_id: taskId, credential_id: credential.id, reason: revokeReason }];
+    });
+    await appendAll(events);
+    return revoking.length;
+  }
+
+  async function closeTree(taskId: string, reason: CloseReason, actor: string): Promise<Task | null> {
+    const before = await tasks.beginClose(taskId, reason, clock.now());
+    if (before === null) return null;
+    const children = await tasks.children(taskId);
+    if (before === "open") {
+      await audit.append({ type: "task.closing", actor, task_id: taskId, reason });
+      await revokeCredentialsOf(taskId, reason, actor);
+    }
+    await Promise.all(children.map((child) => closeTree(child, "parent_closed", actor)));
+    if (before === "open") await completeIfSettled(taskId, actor);
+    return tasks.get(taskId);
+  }
+
+  return { closeTree, revokeCredentialsOf, completeIfSettled };
+}
