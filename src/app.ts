@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Express } from "express";
+import type { Express, Router } from "express";
 import { createProviderRegistry } from "../providers/registry.js";
 import type { SignerProvider } from "../providers/signer/signer-provider.js";
 import { type AuditLog, createAuditLog } from "./audit/audit-log.js";
@@ -48,6 +48,8 @@ export interface BrokerOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Used for JWKS and discovery fetches (tests inject nothing; the global fetch is used). */
   fetch?: typeof fetch;
+  /** Extra unauthenticated routes (dev mode mounts its OIDC issuer here). */
+  extraPublicRoutes?: Router[];
 }
 
 export interface Broker {
@@ -223,6 +225,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
           },
         }),
         jwksRoute(providers.signer),
+        ...(options.extraPublicRoutes ?? []),
       ],
       v1: [
         { path: "/tasks", router: taskRoutes({ taskService, credentialService, tasks, credentials, clock }) },
@@ -265,8 +268,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       if (!app) throw new Error("the worker role serves no HTTP");
       const httpApp = app;
       server = await new Promise<Server>((resolve, reject) => {
-        const started = httpApp.listen(port, host, () => resolve(started));
-        started.once("error", reject);
+        const started = httpApp.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(started)));
       });
       return (server.address() as AddressInfo).port;
     },

@@ -1,0 +1,83 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Router } from "express";
+import { type Broker, createBroker } from "../app.js";
+import { parseConfig } from "../config/load-config.js";
+import { installSighupReload } from "../policy/sighup.js";
+import { createLogger } from "../shared/logger.js";
+import { resolveDevRedis } from "./dev-redis.js";
+import { devDir, newDevSecrets, readDevState, writeDevState } from "./dev-state.js";
+import { devWalkthrough } from "./dev-walkthrough.js";
+import { createOidcIssuer } from "./oidc-issuer.js";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const DEV_AUDIENCE = "credbroker";
+
+/**
+ * `npm start`: api + worker in one process, a local OIDC issuer at /dev/oidc that mints workload tokens,
+ * the signer with a demo profile, and the dev policy. Redis from REDIS_URL, 127.0.0.1:6379, or spawned.
+ */
+export async function startDevMode(options: {
+  port: number;
+  cwd: string;
+}): Promise<{ broker: Broker; stop: () => Promise<void> }> {
+  const env = process.env;
+  const logger = createLogger({ level: env.LOG_LEVEL ?? "warn" });
+  const redis = await resolveDevRedis(env);
+  const publicUrl = `http://127.0.0.1:${options.port}`;
+  const issuerUrl = `${publicUrl}/dev/oidc`;
+  const previous = readDevState(options.cwd);
+  const secrets = previous ?? newDevSecrets();
+  const issuer = await createOidcIssuer({
+    issuerUrl,
+    keys: previous?.issuerUrl === issuerUrl ? previous.issuerKeys : undefined,
+  });
+  writeDevState({
+    dir: devDir(options.cwd),
+    kek: secrets.kek,
+    auditKey: secrets.auditKey,
+    issuerKeys: issuer.exportKeys(),
+    issuerUrl,
+    audience: DEV_AUDIENCE,
+  });
+
+  const config = parseConfig(
+    {
+      server: { port: options.port, host: "127.0.0.1", audience: DEV_AUDIENCE, public_url: publicUrl },
+      redis: { url: redis.url, key_prefix: "cbdev" },
+      issuers: [
+        { name: "dev", kind: "oidc", issuer: issuerUrl, algorithms: ["ES256"], jwks_cooldown_seconds: 1 },
+      ],
+      policy: { files: [path.join(REPO_ROOT, "examples/policies/dev.cedar")] },
+      profiles: {
+        "tickets-api": {
+          provider: "signer",
+          max_ttl_seconds: 900,
+          audience: "https://tickets.internal",
+          scopes: ["tickets:read", "tickets:write"],
+        },
+      },
+      revocation: { reconcile_interval_seconds: 5 },
+    },
+    "dev mode",
+  );
+  const broker = await createBroker({
+    config,
+    configDir: options.cwd,
+    role: "all",
+    logger,
+    env: { ...env, CREDBROKER_SIGNER_KEK: secrets.kek, CREDBROKER_AUDIT_HMAC_KEY: secrets.auditKey },
+    extraPublicRoutes: [Router().use("/dev/oidc", issuer.router())],
+  });
+  await broker.listen(options.port, "127.0.0.1");
+  const uninstall = installSighupReload(broker.policy, logger);
+  process.stdout.write(devWalkthrough({ publicUrl, redisUrl: redis.url, redisOrigin: redis.origin }));
+  return {
+    broker,
+    stop: async () => {
+      uninstall();
+      await broker.close();
+      await redis.stop();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { JWK } from "jose";
+import { z } from "zod";
+
+/** What dev mode keeps between runs in `.credbroker-dev/` (git-ignored): never used outside dev mode. */
+export interface DevState {
+  dir: string;
+  /** base64 key-encryption key for the signer's keys in Redis. */
+  kek: string;
+  /** base64 key for audit handle hashes. */
+  auditKey: string;
+  issuerKeys: JWK[];
+  issuerUrl: string;
+  audience: string;
+}
+
+const stateFile = z.object({
+  kek: z.string(),
+  auditKey: z.string(),
+  issuerKeys: z.array(z.record(z.string(), z.unknown())),
+  issuerUrl: z.string(),
+  audience: z.string(),
+});
+
+export const devDir = (cwd: string): string => path.join(cwd, ".credbroker-dev");
+
+export function readDevState(cwd: string): DevState | null {
+  const file = path.join(devDir(cwd), "state.json");
+  if (!existsSync(file)) return null;
+  const raw = stateFile.parse(JSON.parse(readFileSync(file, "utf8")));
+  return { dir: devDir(cwd), ...raw, issuerKeys: raw.issuerKeys as JWK[] };
+}
+
+export function writeDevState(state: DevState): void {
+  mkdirSync(state.dir, { recursive: true, mode: 0o700 });
+  const { dir, ...rest } = state;
+  writeFileSync(path.join(dir, "state.json"), JSON.stringify(rest, null, 2), { mode: 0o600 });
+}
+
+export function newDevSecrets(): { kek: string; auditKey: string } {
+  return { kek: randomBytes(32).toString("base64"), auditKey: randomBytes(32).toString("base64") };
+}

@@ -1,0 +1,112 @@
+import { Command, Option } from "commander";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+import { type BrokerRole, createBroker } from "./app.js";
+import { ConfigError, loadConfigFile } from "./config/load-config.js";
+import { DEV_AUDIENCE, startDevMode } from "./dev/dev-mode.js";
+import { readDevState } from "./dev/dev-state.js";
+import { createOidcIssuer } from "./dev/oidc-issuer.js";
+import { installSighupReload } from "./policy/sighup.js";
+import { createLogger } from "./shared/logger.js";
+
+/** Stops on SIGINT/SIGTERM: HTTP drains first, then workers, then Redis. A second signal forces exit. */
+function onShutdown(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stderr.write(`\n${signal}: shutting down\n`);
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+}
+
+async function serve(options: { config: string; role: BrokerRole }): Promise<void> {
+  const logger = createLogger();
+  const { config, configDir } = loadConfigFile(options.config);
+  const broker = await createBroker({ config, configDir, role: options.role, logger });
+  const uninstall = installSighupReload(broker.policy, logger);
+  if (options.role !== "worker") {
+    const port = await broker.listen();
+    logger.info({ port, role: options.role }, "credbroker listening");
+  } else {
+    logger.info({ role: options.role }, "credbroker worker started");
+  }
+  onShutdown(async () => {
+    uninstall();
+    await broker.close();
+  });
+}
+
+async function dev(options: { port: string }): Promise<void> {
+  const { stop } = await startDevMode({ port: Number(options.port), cwd: process.cwd() });
+  onShutdown(stop);
+}
+
+async function token(options: { sub: string; ttl: string; aud?: string }): Promise<void> {
+  const state = readDevState(process.cwd());
+  if (!state) throw new Error("no dev state here: start the broker with `npm start` in this directory first");
+  const issuer = await createOidcIssuer({ issuerUrl: state.issuerUrl, keys: state.issuerKeys });
+  const jwt = await issuer.mint(
+    { sub: options.sub, aud: options.aud ?? state.audience },
+    { expiresInSeconds: Number(options.ttl) },
+  );
+  process.stdout.write(`${jwt}\n`);
+}
+
+async function verify(options: { jwks: string; token: string; audience?: string }): Promise<void> {
+  const { payload, protectedHeader } = await jwtVerify(
+    options.token,
+    createRemoteJWKSet(new URL(options.jwks)),
+    {
+      typ: "at+jwt",
+      audience: options.audience,
+    },
+  );
+  process.stdout.write(
+    `${JSON.stringify({ valid: true, header: protectedHeader, claims: payload }, null, 2)}\n`,
+  );
+}
+
+const program = new Command("credbroker").description("Ephemeral, task-scoped credentials for AI agents");
+program
+  .command("serve")
+  .description("run the broker from a config file")
+  .option("-c, --config <file>", "config file", process.env.CREDBROKER_CONFIG ?? "./credbroker.yaml")
+  .addOption(
+    new Option("-r, --role <role>", "which parts to run")
+      .choices(["all", "api", "worker"])
+      .default(process.env.CREDBROKER_ROLE ?? "all"),
+  )
+  .action(serve);
+program
+  .command("dev")
+  .description("dev mode: api + worker, a local OIDC issuer, the signer and a demo profile (npm start)")
+  .option("-p, --port <port>", "HTTP port", process.env.CREDBROKER_PORT ?? "8080")
+  .action(dev);
+program
+  .command("token")
+  .description(`mint a dev workload token (dev mode only; aud "${DEV_AUDIENCE}")`)
+  .requiredOption("--sub <name>", "subject; the principal becomes dev:<name>")
+  .option("--ttl <seconds>", "lifetime", "3600")
+  .option("--aud <audience>", "audience (default: the broker's)")
+  .action(token);
+program
+  .command("verify")
+  .description("verify a signer-issued access token against a JWKS, as a resource server would")
+  .requiredOption("--jwks <url>", "JWKS URL, e.g. http://127.0.0.1:8080/.well-known/jwks.json")
+  .requiredOption("--token <jwt>", "the access token")
+  .option("--audience <aud>", "required audience")
+  .action(verify);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+  else process.stderr.write(`credbroker: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
