@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express, Router } from "express";
+import type { CredentialProvider } from "../providers/provider.js";
 import { createProviderRegistry } from "../providers/registry.js";
 import type { SignerProvider } from "../providers/signer/signer-provider.js";
 import { type AuditLog, createAuditLog } from "./audit/audit-log.js";
@@ -48,6 +49,8 @@ export interface BrokerOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Used for JWKS and discovery fetches (tests inject nothing; the global fetch is used). */
   fetch?: typeof fetch;
+  /** Wraps providers before use; tests inject upstream faults this way. */
+  decorateProviders?: (providers: CredentialProvider[]) => CredentialProvider[];
   /** Extra unauthenticated routes (dev mode mounts its OIDC issuer here). */
   extraPublicRoutes?: Router[];
 }
@@ -94,7 +97,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   await Promise.all([waitForRedis(redis), waitForRedis(queueConnection)]);
 
   const providers = await buildProviders({ config, configDir: options.configDir, redis, clock, env });
-  const registry = createProviderRegistry(providers.all);
+  const registry = createProviderRegistry(options.decorateProviders?.(providers.all) ?? providers.all);
   const policy = createPolicyEngine({
     files: config.policy.files,
     baseDir: options.configDir,

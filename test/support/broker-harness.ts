@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Broker, type BrokerRole, createBroker } from "../../src/app.js";
+import { type Broker, type BrokerOptions, type BrokerRole, createBroker } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { type OidcIssuerSim, startOidcIssuerSim } from "../sims/oidc-issuer.js";
@@ -19,6 +19,7 @@ export interface HarnessOptions {
   issuer?: OidcIssuerSim;
   prefix?: string;
   env?: Record<string, string>;
+  decorateProviders?: BrokerOptions["decorateProviders"];
 }
 
 export interface Harness {
@@ -73,6 +74,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     role: options.role ?? "all",
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     env: { CREDBROKER_SIGNER_KEK: KEK, ...options.env },
+    decorateProviders: options.decorateProviders,
   });
   const port = broker.app ? await broker.listen(0, "127.0.0.1") : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
