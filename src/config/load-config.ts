@@ -45,7 +45,7 @@ function describe(err: ZodError): string[] {
     const fix =
       issue.code === "unrecognized_keys"
         ? ` (remove or correct: ${issue.keys.join(", ")}; docs/configuration.md lists every key)`
-        : issue.code === "invalid_type" && issue.input === undefined
+        : issue.code === "invalid_type" && issue.message.endsWith("received undefined")
           ? " (this key is required)"
           : "";
     return `${key}: ${issue.message}${fix}`;

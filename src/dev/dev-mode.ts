@@ -44,7 +44,7 @@ export async function startDevMode(options: {
   const config = parseConfig(
     {
       server: { port: options.port, host: "127.0.0.1", audience: DEV_AUDIENCE, public_url: publicUrl },
-      redis: { url: redis.url, key_prefix: "cbdev" },
+      redis: { url: redis.url, key_prefix: env.CREDBROKER_KEY_PREFIX ?? "cbdev" },
       issuers: [
         { name: "dev", kind: "oidc", issuer: issuerUrl, algorithms: ["ES256"], jwks_cooldown_seconds: 1 },
       ],
