@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/dev/dev-redis.js";
-import { waitFor } from "../support/broker-harness.js";
+import { type ApiResponse, waitFor } from "../support/broker-harness.js";
 import { deleteByPrefix, TEST_REDIS_URL, uniquePrefix } from "../support/redis-keys.js";
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/credbroker.js");
@@ -45,13 +45,14 @@ afterAll(async () => {
 const token = async (sub: string) =>
   (await run(process.execPath, [BIN, "token", "--sub", sub], { cwd })).stdout.trim();
 
-async function call(method: string, route: string, bearer: string, body?: unknown) {
+async function call(method: string, route: string, bearer: string, body?: unknown): Promise<ApiResponse> {
   const res = await fetch(`${base}${route}`, {
     method,
     headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, body: await res.json() };
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: JSON.parse(text), text };
 }
 
 describe("dev mode (npm start)", () => {
