@@ -122,10 +122,10 @@ export function createEmergencyRevocation(deps: {
     return lists.flat().filter((c) => !SETTLED_STATES.has(c.state));
   }
 
-  async function closeAll(taskIds: string[], actor: string): Promise<void> {
+  async function closeAll(taskIds: string[], actor: string, note: string): Promise<void> {
     for (let i = 0; i < taskIds.length; i += CLOSE_CONCURRENCY) {
       const batch = taskIds.slice(i, i + CLOSE_CONCURRENCY);
-      await Promise.all(batch.map((id) => deps.closer.closeTree(id, "revoked", actor)));
+      await Promise.all(batch.map((id) => deps.closer.closeTree(id, "revoked", actor, note)));
     }
   }
 
@@ -159,11 +159,7 @@ export function createEmergencyRevocation(deps: {
         credentials: status.credentials,
       },
     });
-    if (!order.dryRun)
-      await closeAll(
-        matched.map((task) => task.id),
-        actor,
-      );
+    if (!order.dryRun) await closeAll(matched.map((task) => task.id), actor, order.reason);
     return status;
   }
 

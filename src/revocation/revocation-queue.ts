@@ -13,6 +13,8 @@ export interface RevocationQueue {
   enqueueRevocations(credentials: { id: string; taskId: string }[]): Promise<void>;
   /** A delayed job that closes the task at its deadline. */
   scheduleDeadline(taskId: string, deadline: number, now: number): Promise<void>;
+  /** Drops a task's deadline job once the task closed some other way (a missing job is fine). */
+  cancelDeadline(taskId: string): Promise<void>;
   /** (Re)creates the repeatable reconcile job; safe to call often. */
   ensureReconciler(): Promise<void>;
   depth(): Promise<Record<string, number>>;
@@ -61,6 +63,9 @@ export function createRevocationQueue(deps: {
           removeOnFail: true,
         },
       );
+    },
+    async cancelDeadline(taskId) {
+      await queue.remove(deadlineJobId(taskId));
     },
     async ensureReconciler() {
       await queue.upsertJobScheduler(

@@ -12,7 +12,7 @@ export interface TaskCloser {
    * Closes a task and its whole subtree: open → closing, every live credential → revoking (queued), and
    * → closed once they are all settled. Idempotent. Returns null for an unknown task.
    */
-  closeTree(taskId: string, reason: CloseReason, actor: string): Promise<Task | null>;
+  closeTree(taskId: string, reason: CloseReason, actor: string, note?: string): Promise<Task | null>;
   /** Queues revocation of a closing task's unsettled credentials; expired ones are marked expired. */
   revokeCredentialsOf(taskId: string, revokeReason: string, actor: string): Promise<number>;
   /** Marks a closing task closed if every credential has settled. */
@@ -22,7 +22,7 @@ export interface TaskCloser {
 export function createTaskCloser(deps: {
   tasks: Pick<TaskStore, "beginClose" | "children" | "get" | "completeClose">;
   credentials: Pick<CredentialStore, "listForTask" | "transition">;
-  queue: Pick<RevocationQueue, "enqueueRevocations">;
+  queue: Pick<RevocationQueue, "enqueueRevocations" | "cancelDeadline">;
   audit: Pick<AuditLog, "append">;
   clock: Clock;
 }): TaskCloser {
@@ -73,13 +73,14 @@ export function createTaskCloser(deps: {
     return revoking.length;
   }
 
-  async function closeTree(taskId: string, reason: CloseReason, actor: string): Promise<Task | null> {
+  async function closeTree(taskId: string, reason: CloseReason, actor: string, note?: string): Promise<Task | null> {
     const before = await tasks.beginClose(taskId, reason, clock.now());
     if (before === null) return null;
     const children = await tasks.children(taskId);
     if (before === "open") {
-      await audit.append({ type: "task.closing", actor, task_id: taskId, reason });
+      await audit.append({ type: "task.closing", actor, task_id: taskId, reason, details: note ? { note } : {} });
       await revokeCredentialsOf(taskId, reason, actor);
+      if (reason !== "deadline") await deps.queue.cancelDeadline(taskId).catch(() => undefined);
     }
     await Promise.all(children.map((child) => closeTree(child, "parent_closed", actor)));
     if (before === "open") await completeIfSettled(taskId, actor);

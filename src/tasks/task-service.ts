@@ -219,10 +219,10 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
   return {
     open,
     get: (principal, taskId) => authorizeOn(principal, taskId, "ReadTask"),
-    async close(principal, taskId, _reason) {
+    async close(principal, taskId, note) {
       const task = await authorizeOn(principal, taskId, "CloseTask");
       if (task.state === "closed") return task;
-      const closed = await deps.closer.closeTree(task.id, "closed", principal.id);
+      const closed = await deps.closer.closeTree(task.id, "closed", principal.id, note);
       return closed ?? task;
     },
   };
