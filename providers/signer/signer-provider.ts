@@ -124,6 +124,10 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     try {
       await redis.set(keys.deny(jti), String(at), "PX", expiresAtMs + DENY_MARGIN_MS - at);
     } catch (err) {
+      // A Redis error reply starts with its error code; NOPERM (an ACL forbids the write) will not heal by retrying.
+      if (err instanceof Error && err.message.startsWith("NOPERM")) {
+        throw new PermanentProviderError("the broker's Redis user may not write the signer deny-list", { cause: err });
+      }
       throw new TransientProviderError("could not write the signer deny-list", { cause: err });
     }
   }
