@@ -14,7 +14,7 @@ export type RevocationSemantics =
   | "deny-policy";
 
 /** Grows with each provider; the composition root keeps an exhaustive factory map over it. */
-export const PROVIDER_KINDS = ["signer"] as const;
+export const PROVIDER_KINDS = ["signer", "vault", "sts"] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 /** Everything a provider may bind into a credential. No secrets. */

@@ -22,7 +22,7 @@ import { introspectRoute, jwksRoute } from "./http/routes/signer-routes.js";
 import { taskRoutes } from "./http/routes/task-routes.js";
 import { createBrokerMetrics } from "./metrics/broker-metrics.js";
 import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
-import { buildProviders } from "./providers-setup.js";
+import { buildProviders } from "./providers-setup/build-providers.js";
 import { createEmergencyRevocation } from "./revocation/emergency-revocation.js";
 import { createReconciler } from "./revocation/reconciler.js";
 import { createRetryRevocation } from "./revocation/retry-revocation.js";
@@ -96,7 +96,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const queueConnection = connectRedis(config.redis.url, "blocking");
   await Promise.all([waitForRedis(redis), waitForRedis(queueConnection)]);
 
-  const providers = await buildProviders({ config, configDir: options.configDir, redis, clock, env });
+  const providers = await buildProviders({ config, configDir: options.configDir, redis, clock, env, logger });
   const registry = createProviderRegistry(options.decorateProviders?.(providers.all) ?? providers.all);
   const policy = createPolicyEngine({
     files: config.policy.files,

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { signerProfileSchema, signerProviderConfigSchema } from "../../providers/signer/signer-config.js";
+import { stsProfileSchema, stsProviderConfigSchema } from "../../providers/sts/sts-config.js";
+import { vaultProfileSchema, vaultProviderConfigSchema } from "../../providers/vault/vault-config.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
@@ -58,7 +60,11 @@ const issuerSchema = z
 
 export type IssuerConfig = z.infer<typeof issuerSchema>;
 
-export const profileSchema = z.discriminatedUnion("provider", [signerProfileSchema]);
+export const profileSchema = z.discriminatedUnion("provider", [
+  signerProfileSchema,
+  vaultProfileSchema,
+  stsProfileSchema,
+]);
 export type ProfileConfig = z.infer<typeof profileSchema>;
 
 const profileName = z
@@ -95,6 +101,8 @@ export const configSchema = z
     providers: z
       .object({
         signer: signerProviderConfigSchema.default({ algorithm: "ES256", kek_env: "CREDBROKER_SIGNER_KEK" }),
+        vault: vaultProviderConfigSchema.optional(),
+        sts: stsProviderConfigSchema.optional(),
       })
       .strict()
       .default({ signer: { algorithm: "ES256", kek_env: "CREDBROKER_SIGNER_KEK" } }),
