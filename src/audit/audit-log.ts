@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Clock } from "../shared/clock.js";
 import { toIso } from "../shared/clock.js";
+import { unavailable } from "../shared/errors.js";
 import { AUDIT_APPEND_SCRIPT } from "./audit-append-script.js";
 import { type ChainHead, eventJson, formatHead, hashEvent, parseHead } from "./audit-chain.js";
 import { auditKeys } from "./audit-keys.js";
@@ -23,7 +24,10 @@ export interface AuditPage {
 }
 
 export interface AuditLog {
-  /** Resolves once the event is durably in the chain; rejects if Redis refused it (callers fail closed). */
+  /**
+   * Resolves once the event is durably in the chain; rejects with `BrokerError("unavailable")` if Redis
+   * refused it, so callers fail closed with 503.
+   */
   append(input: AuditEventInput): Promise<AuditEvent>;
   list(query: AuditQuery): Promise<AuditPage>;
   /** Every event of one task, in chain order. */
@@ -109,7 +113,8 @@ export function createAuditLog(deps: { redis: Redis; keyPrefix: string; clock: C
           for (const [i, pending] of batch.entries()) pending.resolve(events[i]!);
         } catch (err) {
           head = undefined;
-          for (const pending of batch) pending.reject(err);
+          const refused = unavailable(err);
+          for (const pending of batch) pending.reject(refused);
         }
       }
     } finally {

@@ -7,15 +7,19 @@ export function zodIssues(err: ZodError): { path: string; message: string }[] {
   return err.issues.map((issue) => ({ path: issue.path.join(".") || "(body)", message: issue.message }));
 }
 
+/** A 400 about the body as a whole; API.md: every invalid_request lists `details.issues`. */
+const invalidBody = (message: string, issue: string): BrokerError =>
+  new BrokerError("invalid_request", message, { details: { issues: [{ path: "(body)", message: issue }] } });
+
 /** body-parser reports its errors with a `type`; map the ones a client can cause. */
 function fromBodyParser(err: unknown): BrokerError | null {
   if (typeof err !== "object" || err === null || !("type" in err)) return null;
   if (err.type === "entity.too.large")
     return new BrokerError("payload_too_large", "The request body is larger than 64 KiB.");
   if (err.type === "entity.parse.failed")
-    return new BrokerError("invalid_request", "The request body is not valid JSON.");
+    return invalidBody("The request body is not valid JSON.", "not a JSON object or array");
   if (err.type === "charset.unsupported" || err.type === "encoding.unsupported") {
-    return new BrokerError("invalid_request", "The request body must be UTF-8 JSON.");
+    return invalidBody("The request body must be UTF-8 JSON.", "unsupported charset or content encoding");
   }
   return null;
 }

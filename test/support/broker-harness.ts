@@ -20,6 +20,8 @@ export interface HarnessOptions {
   prefix?: string;
   env?: Record<string, string>;
   decorateProviders?: BrokerOptions["decorateProviders"];
+  /** Captures the broker's logs at debug level (instead of following `TEST_LOG_LEVEL`). */
+  logDestination?: NodeJS.WritableStream;
 }
 
 export interface Harness {
@@ -72,7 +74,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     config,
     configDir: dir,
     role: options.role ?? "all",
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    logger: options.logDestination
+      ? createLogger({ level: "debug", destination: options.logDestination })
+      : createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     env: { CREDBROKER_SIGNER_KEK: KEK, ...options.env },
     decorateProviders: options.decorateProviders,
   });
