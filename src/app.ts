@@ -213,6 +213,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     });
     app = createHttpApp({
       logger,
+      storeReady: () => redis.status === "ready",
       trustProxy: config.server.trust_proxy,
       authenticate: createAuthenticate({ verifier, audit, logger }),
       rateLimit: createRateLimit({ redis, keyPrefix, perMinute: config.limits.requests_per_minute, clock }),

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import { ZodError } from "zod";
-import { BrokerError, isBrokerError } from "../shared/errors.js";
+import { BrokerError, isBrokerError, unavailable } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 
 export function zodIssues(err: ZodError): { path: string; message: string }[] {
@@ -24,8 +24,20 @@ function fromBodyParser(err: unknown): BrokerError | null {
   return null;
 }
 
-function toBrokerError(err: unknown): BrokerError {
+/** Error classes ioredis raises for a store that refuses or cannot take a command (identified by class name). */
+const STORE_ERROR_NAMES = new Set(["ReplyError", "MaxRetriesPerRequestError", "AbortError"]);
+
+/**
+ * Fail closed (DESIGN guarantee 4): an unexpected error while the store is unreachable, or an error the
+ * store itself raised, is a 503 — the request was not recorded, so nothing was issued.
+ */
+function isStoreFailure(err: unknown, storeReady: () => boolean): boolean {
+  return err instanceof Error && (STORE_ERROR_NAMES.has(err.name) || !storeReady());
+}
+
+function toBrokerError(err: unknown, storeReady: () => boolean): BrokerError {
   if (isBrokerError(err)) return err;
+  if (isStoreFailure(err, storeReady)) return unavailable(err);
   if (err instanceof ZodError) {
     return new BrokerError("invalid_request", "The request is invalid.", {
       details: { issues: zodIssues(err) },
@@ -38,9 +50,9 @@ function toBrokerError(err: unknown): BrokerError {
 }
 
 /** The one place errors become HTTP: `{"error": {"code", "message", "details"?}}`. */
-export function createErrorHandler(logger: Logger) {
+export function createErrorHandler(logger: Logger, storeReady: () => boolean) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
-    const error = toBrokerError(err);
+    const error = toBrokerError(err, storeReady);
     if (error.status >= 500) {
       const cause = error.cause instanceof Error ? error.cause.message : undefined;
       logger.error({ code: error.code, error: error.message, cause }, "request failed");

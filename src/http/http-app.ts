@@ -6,6 +6,8 @@ import { requestId } from "./request-id.js";
 
 export interface HttpAppParts {
   logger: Logger;
+  /** Whether the Redis connection is up; unexpected errors while it is down answer 503. */
+  storeReady: () => boolean;
   trustProxy: number;
   authenticate: RequestHandler;
   rateLimit: RequestHandler;
@@ -29,6 +31,6 @@ export function createHttpApp(parts: HttpAppParts): Express {
   for (const { path, router } of parts.v1) v1.use(path, router);
   app.use("/v1", v1);
   app.use(notFoundRoute);
-  app.use(createErrorHandler(parts.logger));
+  app.use(createErrorHandler(parts.logger, parts.storeReady));
   return app;
 }

@@ -62,14 +62,15 @@ export function createTaskCloser(deps: {
     const list = (await credentials.listForTask(taskId)).filter((c) => c.state !== "revoke_failed");
     const outcomes = await Promise.all(list.map((credential) => settle(credential, revokeReason, now)));
     const revoking = list.filter((_, i) => outcomes[i] === "revoking" || outcomes[i] === "rearm");
-    await deps.queue.enqueueRevocations(revoking.map((c) => ({ id: c.id, taskId })));
     const events: AuditEventInput[] = list.flatMap((credential, i): AuditEventInput[] => {
       const outcome = outcomes[i];
       if (!outcome || outcome === "rearm") return [];
       const type = outcome === "expired" ? "credential.expired" : "credential.revoking";
       return [{ type, actor, task_id: taskId, credential_id: credential.id, reason: revokeReason }];
     });
+    // Recorded before queuing, so a fast worker's `credential.revoked` never precedes `credential.revoking`.
     await appendAll(events);
+    await deps.queue.enqueueRevocations(revoking.map((c) => ({ id: c.id, taskId })));
     return revoking.length;
   }
 

@@ -187,15 +187,19 @@ describe("health and metrics", () => {
     expect(withBadToken.status).toBe(200);
   });
 
-  it("/readyz answers 503 when Redis cannot be reached", async () => {
+  it("/readyz answers 503 and /v1 requests fail closed with 503 when Redis cannot be reached", async () => {
     const broken = await startHarness({ name: "hygiene-ready", issuer: h.issuer });
     try {
       expect((await broken.call("GET", "/readyz")).status).toBe(200);
+      const token = await broken.token("summariser");
       broken.broker.redis.disconnect();
       const res = await broken.call("GET", "/readyz");
       expect(res.status).toBe(503);
       expect(res.body.status).toBe("not_ready");
       expect((await broken.call("GET", "/healthz")).status).toBe(200);
+      const open = await broken.call("POST", "/v1/tasks", { token, body: { intent: "x", ttl_seconds: 60 } });
+      expect(open.status).toBe(503);
+      expect(open.body.error.code).toBe("unavailable");
     } finally {
       await broken.close();
     }
