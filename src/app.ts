@@ -5,7 +5,9 @@ import type { Express, Router } from "express";
 import type { CredentialProvider } from "../providers/provider.js";
 import { createProviderRegistry } from "../providers/registry.js";
 import type { SignerProvider } from "../providers/signer/signer-provider.js";
+import { type AuditCheckpoints, createAuditCheckpoints } from "./audit/audit-checkpoints.js";
 import { type AuditLog, createAuditLog } from "./audit/audit-log.js";
+import { createAuditSealer } from "./audit/audit-sealer.js";
 import { createHandleHasher } from "./audit/handle-hash.js";
 import { createAssertionVerifier } from "./auth/assertion-verifier.js";
 import { createRedisReplayGuard } from "./auth/replay-guard.js";
@@ -83,6 +85,35 @@ function auditHmacKey(
   return randomBytes(32);
 }
 
+/** The worker's audit sealing loop: checkpoints and retention, at most every 5 s. */
+function startSealing(deps: {
+  redis: Redis;
+  keyPrefix: string;
+  checkpoints: AuditCheckpoints;
+  clock: Clock;
+  logger: Logger;
+  config: BrokerConfig;
+}): NodeJS.Timeout {
+  const { audit } = deps.config;
+  const seal = createAuditSealer({
+    ...deps,
+    options: {
+      everyEvents: audit.checkpoint_every_events,
+      intervalMs: audit.checkpoint_interval_seconds * 1000,
+      retentionMs: audit.retention_days === undefined ? undefined : audit.retention_days * 86_400_000,
+    },
+  });
+  const timer = setInterval(
+    () =>
+      void seal().catch((err: unknown) =>
+        deps.logger.warn({ error: err instanceof Error ? err.message : String(err) }, "audit sealing failed"),
+      ),
+    Math.min(audit.checkpoint_interval_seconds * 1000, 5_000),
+  );
+  timer.unref();
+  return timer;
+}
+
 /** The composition root: config → logger, Redis → providers → policy → stores, audit, queue → services → http / worker. */
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const { config } = options;
@@ -108,6 +139,13 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const tasks = createTaskStore({ redis, keyPrefix });
   const credentials = createCredentialStore({ redis, keyPrefix, now: () => clock.now() });
   const audit = createAuditLog({ redis, keyPrefix, clock });
+  const checkpoints = createAuditCheckpoints({
+    redis,
+    keyPrefix,
+    clock,
+    signer: providers.signer.documents,
+    publishedKeys: () => providers.signer.jwks(),
+  });
   const metrics = createBrokerMetrics();
   const revocation = config.revocation;
   const queue = createRevocationQueue({
@@ -169,6 +207,9 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
           queue,
           logger,
         });
+
+  const sealTimer =
+    role === "api" ? null : startSealing({ redis, keyPrefix, checkpoints, clock, logger, config });
 
   let app: Express | null = null;
   if (role !== "worker") {
@@ -254,7 +295,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
             clock,
           }),
         },
-        { path: "/audit", router: auditRoutes({ audit, decide, clock }) },
+        { path: "/audit", router: auditRoutes({ audit, checkpoints, decide, clock }) },
       ],
     });
   }
@@ -285,6 +326,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         await drained;
         clearTimeout(force);
       }
+      if (sealTimer) clearInterval(sealTimer);
       await worker?.close();
       await queue.close();
       await registry.closeAll();

@@ -3,6 +3,7 @@ import { decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from "jose
 import { z } from "zod";
 import type { CredentialProvider, IssuedCredential, IssueRequest, RevokeRequest } from "../provider.js";
 import { PermanentProviderError, TransientProviderError } from "../provider-errors.js";
+import { createDocumentSigner, type DocumentSigner } from "./document-signer.js";
 import type { SignerProfile } from "./signer-config.js";
 import { type PublicSignerJwk, type SignerKeyRing, signerRedisKeys } from "./signer-keys.js";
 
@@ -53,6 +54,8 @@ export interface SignerProvider extends CredentialProvider {
   /** Never throws for a bad token (`{ active: false }`); throws TransientProviderError if Redis fails. */
   introspect(token: string): Promise<IntrospectionResponse>;
   rotateKeys(): Promise<{ kid: string; previous_kid: string }>;
+  /** Signs non-token documents (audit checkpoints) with the current key. */
+  readonly documents: DocumentSigner;
 }
 
 /** Builds the nested `act` claim from a chain given outermost first; undefined for an empty chain. */
@@ -126,7 +129,9 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     } catch (err) {
       // A Redis error reply starts with its error code; NOPERM (an ACL forbids the write) will not heal by retrying.
       if (err instanceof Error && err.message.startsWith("NOPERM")) {
-        throw new PermanentProviderError("the broker's Redis user may not write the signer deny-list", { cause: err });
+        throw new PermanentProviderError("the broker's Redis user may not write the signer deny-list", {
+          cause: err,
+        });
       }
       throw new TransientProviderError("could not write the signer deny-list", { cause: err });
     }
@@ -184,6 +189,7 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     introspect,
     jwks: () => keyRing.publicJwks(),
     rotateKeys: () => keyRing.rotate(),
+    documents: createDocumentSigner(keyRing),
     close: () => keyRing.close(),
   };
 }

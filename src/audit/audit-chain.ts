@@ -11,11 +11,9 @@ export interface ChainHead {
 export type UnhashedEvent = Omit<AuditEvent, "hash">;
 
 /** `hash = SHA-256(prev_hash ‖ canonical JSON of the event without its hash)`, hex. */
-export function hashEvent(event: UnhashedEvent): string {
-  return createHash("sha256")
-    .update(event.prev_hash)
-    .update(canonicalJson(eventJson(event)))
-    .digest("hex");
+export function hashEvent(event: UnhashedEvent | AuditEvent): string {
+  const { hash: _ignored, ...hashed } = eventJson(event);
+  return createHash("sha256").update(event.prev_hash).update(canonicalJson(hashed)).digest("hex");
 }
 
 /** The event as a JSON value, field by field (the hashed form leaves `hash` out). */

@@ -8,6 +8,12 @@ export function auditKeys(prefix: string) {
     stream: `${base}:stream`,
     /** String `"<seq> <hash>"`: the chain head. */
     head: `${base}:head`,
+    /** Sorted set of signed checkpoints (JSON) by sequence number. */
+    checkpoints: `${base}:checkpoints`,
+    /** The checkpoint at the retention trim point: the first kept event links to its hash. */
+    anchor: `${base}:anchor`,
+    /** Lock so one worker at a time seals checkpoints and trims. */
+    sealLock: `${base}:seal-lock`,
     /** List of stream ids of one task's events. */
     task: (taskId: string) => `${base}:task:${taskId}`,
   };

@@ -32,6 +32,10 @@ export interface AuditLog {
   list(query: AuditQuery): Promise<AuditPage>;
   /** Every event of one task, in chain order. */
   forTask(taskId: string): Promise<AuditEvent[]>;
+  /** The whole chain in order, read in pages (for verification and export). */
+  all(pageSize?: number): AsyncIterable<AuditEvent>;
+  /** The recorded chain head. */
+  head(): Promise<ChainHead | null>;
 }
 
 interface PendingAppend {
@@ -157,8 +161,20 @@ export function createAuditLog(deps: { redis: Redis; keyPrefix: string; clock: C
     });
   }
 
+  async function* all(pageSize = 1000): AsyncIterable<AuditEvent> {
+    let start = "-";
+    for (;;) {
+      const entries = await deps.redis.xrange(keys.stream, start, "+", "COUNT", pageSize);
+      for (const [, fields] of entries) yield parseStoredEvent(fields);
+      if (entries.length < pageSize) return;
+      start = `(${entries[entries.length - 1]![0]}`;
+    }
+  }
+
   return {
     append,
+    all,
+    head: readHead,
     list: (query) => (query.taskId ? listTask({ ...query, taskId: query.taskId }) : listStream(query)),
     forTask: async (taskId) => readIds(await deps.redis.lrange(keys.task(taskId), 0, -1)),
   };

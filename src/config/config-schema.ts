@@ -153,9 +153,15 @@ export const configSchema = z
       .object({
         /** Env var with the key for keyed hashes of handles in audit events (generated per process if unset). */
         hmac_key_env: z.string().default("CREDBROKER_AUDIT_HMAC_KEY"),
+        /** A signed checkpoint after this many events… */
+        checkpoint_every_events: z.number().int().positive().default(1000),
+        /** …or this many seconds, whichever comes first (when there are new events). */
+        checkpoint_interval_seconds: z.number().positive().max(86_400).default(300),
+        /** Trim events older than this; a checkpoint is kept at the trim point. Unset: keep everything. */
+        retention_days: z.number().positive().optional(),
       })
       .strict()
-      .default({ hmac_key_env: "CREDBROKER_AUDIT_HMAC_KEY" }),
+      .default({ hmac_key_env: "CREDBROKER_AUDIT_HMAC_KEY", checkpoint_every_events: 1000, checkpoint_interval_seconds: 300 }),
   })
   .strict();
 

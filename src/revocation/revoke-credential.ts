@@ -85,6 +85,7 @@ export function createRevokeCredential(deps: {
       credentialId: credential.id,
       handle: credential.handle,
       expiresAt: credential.expiresAt ?? credential.createdAt + credential.ttlSeconds * 1000,
+      profile: credential.profile,
     });
   }
 

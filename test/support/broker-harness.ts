@@ -32,7 +32,11 @@ export interface Harness {
   /** A fresh workload token for `ci:<sub>` (aud = the broker's audience). */
   token(sub: string, claims?: Record<string, unknown>): Promise<string>;
   /** fetch against the broker with JSON in and out. */
-  call(method: string, route: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<ApiResponse>;
+  call(
+    method: string,
+    route: string,
+    options?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<ApiResponse>;
   close(): Promise<void>;
 }
 
@@ -44,7 +48,8 @@ export interface ApiResponse {
   text: string;
 }
 
-const KEK = randomBytes(32).toString("base64");
+/** The signing-key encryption key every harness broker shares (replicas must agree on it). */
+export const TEST_KEK = randomBytes(32).toString("base64");
 
 /** Starts a whole broker (api + worker) against the real Redis under a prefix of its own. */
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -58,8 +63,18 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     issuers: [{ ...issuer.issuerConfig(), name: "ci", kind: "oidc", jwks_cooldown_seconds: 0 }],
     policy: { files: ["policy.cedar"] },
     profiles: {
-      "tickets-api": { provider: "signer", max_ttl_seconds: 900, audience: "https://tickets.internal", scopes: ["tickets:read", "tickets:write"] },
-      "reports-api": { provider: "signer", max_ttl_seconds: 300, audience: "https://reports.internal", scopes: [] },
+      "tickets-api": {
+        provider: "signer",
+        max_ttl_seconds: 900,
+        audience: "https://tickets.internal",
+        scopes: ["tickets:read", "tickets:write"],
+      },
+      "reports-api": {
+        provider: "signer",
+        max_ttl_seconds: 300,
+        audience: "https://reports.internal",
+        scopes: [],
+      },
     },
     revocation: { backoff_ms: 50, attempts: 3, reconcile_interval_seconds: 1, pending_grace_seconds: 2 },
   };
@@ -67,7 +82,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   for (const [key, value] of Object.entries(options.config ?? {})) {
     const current = merged[key];
     merged[key] =
-      Array.isArray(value) || Array.isArray(current) || typeof current !== "object" || current === null ? value : { ...current, ...value };
+      Array.isArray(value) || Array.isArray(current) || typeof current !== "object" || current === null
+        ? value
+        : { ...current, ...value };
   }
   const config = parseConfig(merged, "test");
   const broker = await createBroker({
@@ -77,7 +94,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     logger: options.logDestination
       ? createLogger({ level: "debug", destination: options.logDestination })
       : createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
-    env: { CREDBROKER_SIGNER_KEK: KEK, ...options.env },
+    env: { CREDBROKER_SIGNER_KEK: TEST_KEK, ...options.env },
     decorateProviders: options.decorateProviders,
   });
   const port = broker.app ? await broker.listen(0, "127.0.0.1") : 0;
@@ -117,7 +134,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 }
 
 /** Polls until `check` returns a truthy value, at most `timeoutMs`; returns that value. */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 5_000, what = "condition"): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 5_000,
+  what = "condition",
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

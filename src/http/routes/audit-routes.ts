@@ -1,5 +1,7 @@
-import { Router } from "express";
+import { type Request, Router } from "express";
+import type { AuditCheckpoints } from "../../audit/audit-checkpoints.js";
 import type { AuditLog } from "../../audit/audit-log.js";
+import { verifyChain } from "../../audit/audit-verify.js";
 import { policyPrincipal } from "../../policy/policy-context.js";
 import type { Clock } from "../../shared/clock.js";
 import { type Decide, requireAllowed } from "../../tasks/task-access.js";
@@ -7,9 +9,45 @@ import { principalOf } from "../principal-of.js";
 import { auditQuery } from "../schemas.js";
 import { parseInput } from "../validate.js";
 
-/** `GET /v1/audit`: audit events, paged; policy action `ReadAudit`. */
-export function auditRoutes(deps: { audit: AuditLog; decide: Decide; clock: Clock }): Router {
+/** `/v1/audit`: events (paged), chain verification and checkpoints; policy action `ReadAudit`. */
+export function auditRoutes(deps: {
+  audit: AuditLog;
+  checkpoints: AuditCheckpoints;
+  decide: Decide;
+  clock: Clock;
+}): Router {
   const router = Router();
+  const allowRead = (req: Request) =>
+    requireAllowed(
+      deps.decide,
+      {
+        action: "ReadAudit",
+        principal: policyPrincipal(principalOf(req)),
+        resource: { type: "Broker" },
+        context: { now: Math.floor(deps.clock.now() / 1000) },
+      },
+      null,
+    );
+
+  /** `GET /v1/audit/verify`: walks the whole chain and its signed checkpoints. */
+  router.get("/verify", async (req, res) => {
+    await allowRead(req);
+    const result = await verifyChain({
+      events: deps.audit.all(),
+      anchor: await deps.checkpoints.anchor(),
+      checkpoints: await deps.checkpoints.list(),
+      head: await deps.audit.head(),
+      checkSignature: deps.checkpoints.checkSignature,
+    });
+    res.json(result);
+  });
+
+  /** `GET /v1/audit/checkpoints`: the anchor and every signed checkpoint, for export and offline checks. */
+  router.get("/checkpoints", async (req, res) => {
+    await allowRead(req);
+    res.json({ anchor: await deps.checkpoints.anchor(), checkpoints: await deps.checkpoints.list() });
+  });
+
   router.get("/", async (req, res) => {
     const query = parseInput(auditQuery, req.query, "query");
     await requireAllowed(

@@ -1,0 +1,86 @@
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import type { DocumentSigner } from "../../providers/signer/document-signer.js";
+import type { PublicSignerJwk } from "../../providers/signer/signer-keys.js";
+import type { Clock } from "../shared/clock.js";
+import { toIso } from "../shared/clock.js";
+import { parseHead } from "./audit-chain.js";
+import { auditKeys } from "./audit-keys.js";
+import { canonicalJson } from "./canonical-json.js";
+import { CHECKPOINT_TYP, type Checkpoint } from "./checkpoint-types.js";
+
+const checkpointSchema = z.object({
+  seq: z.number().int().positive(),
+  hash: z.string(),
+  time: z.string(),
+  kid: z.string(),
+  jws: z.string(),
+  public_jwk: z.object({
+    kty: z.enum(["EC", "OKP"]),
+    crv: z.string(),
+    x: z.string(),
+    y: z.string().optional(),
+    kid: z.string(),
+    alg: z.enum(["ES256", "EdDSA"]),
+    use: z.literal("sig"),
+  }),
+});
+
+export const parseCheckpoint = (raw: string): Checkpoint => checkpointSchema.parse(JSON.parse(raw));
+
+const signedPayload = (c: Pick<Checkpoint, "seq" | "hash" | "time">) =>
+  canonicalJson({ typ: CHECKPOINT_TYP, seq: c.seq, hash: c.hash, time: c.time });
+
+export interface AuditCheckpoints {
+  /** Signs the current head if it moved past the last checkpoint; null when there is nothing new. */
+  checkpoint(): Promise<Checkpoint | null>;
+  list(): Promise<Checkpoint[]>;
+  anchor(): Promise<Checkpoint | null>;
+  /** The signature holds and signs exactly this checkpoint's seq, hash and time. */
+  checkSignature(checkpoint: Checkpoint): Promise<boolean>;
+}
+
+/** Signed checkpoints of the audit chain, kept in a sorted set by sequence number. */
+export function createAuditCheckpoints(deps: {
+  redis: Redis;
+  keyPrefix: string;
+  clock: Clock;
+  signer: DocumentSigner;
+  /** The broker's published keys: an embedded key must match the published key of the same kid. */
+  publishedKeys: () => Promise<{ keys: PublicSignerJwk[] }>;
+}): AuditCheckpoints {
+  const keys = auditKeys(deps.keyPrefix);
+
+  async function list(): Promise<Checkpoint[]> {
+    return (await deps.redis.zrange(keys.checkpoints, "0", "-1")).map(parseCheckpoint);
+  }
+
+  return {
+    list,
+    async anchor() {
+      const raw = await deps.redis.get(keys.anchor);
+      return raw ? parseCheckpoint(raw) : null;
+    },
+    async checkpoint() {
+      const head = parseHead(await deps.redis.get(keys.head));
+      const [last] = (await deps.redis.zrange(keys.checkpoints, "-1", "-1")).map(parseCheckpoint);
+      if (!head || (last && last.seq >= head.seq)) return null;
+      const time = toIso(deps.clock.now());
+      const signed = await deps.signer.sign(
+        signedPayload({ seq: head.seq, hash: head.hash, time }),
+        CHECKPOINT_TYP,
+      );
+      const checkpoint: Checkpoint = { seq: head.seq, hash: head.hash, time, ...signed };
+      await deps.redis.zadd(keys.checkpoints, "NX", checkpoint.seq, JSON.stringify(checkpoint));
+      return checkpoint;
+    },
+    async checkSignature(checkpoint) {
+      const payload = await deps.signer.verify(checkpoint, CHECKPOINT_TYP);
+      if (payload === null || payload !== signedPayload(checkpoint)) return false;
+      const published = (await deps.publishedKeys()).keys.find((key) => key.kid === checkpoint.kid);
+      return (
+        !published || (published.x === checkpoint.public_jwk.x && published.y === checkpoint.public_jwk.y)
+      );
+    },
+  };
+}
