@@ -203,6 +203,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
             logger,
             pendingGraceMs: revocation.pending_grace_seconds * 1000,
             failedRetryIntervalMs: revocation.failed_retry_interval_seconds * 1000,
+            intervalMs: revocation.reconcile_interval_seconds * 1000,
           }),
           queue,
           logger,

@@ -1,4 +1,5 @@
 import type { CredentialProvider, IssuedCredential } from "../../providers/provider.js";
+import { PermanentProviderError } from "../../providers/provider-errors.js";
 import type { ProviderRegistry } from "../../providers/registry.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { HandleHasher } from "../audit/handle-hash.js";
@@ -15,7 +16,7 @@ import { type Decide, policyDenied, requireRelated } from "../tasks/task-access.
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
 import type { CredentialStore } from "./credential-store.js";
-import type { Credential } from "./credential-types.js";
+import { type Credential, UNCERTAIN_ISSUE } from "./credential-types.js";
 import { grantTtl } from "./granted-ttl.js";
 
 export interface CredentialRequest {
@@ -174,19 +175,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         actChain: task.actChain,
       });
     } catch (cause) {
-      const message = cause instanceof Error ? cause.message : String(cause);
-      deps.logger.warn(
-        { credential_id: credential.id, provider: provider.kind, error: message },
-        "issuance failed",
-      );
-      await credentials.transition(credential, ["pending", "revoking"], "failed", { last_error: message });
-      await audit.append({
-        type: "credential.issue_failed",
-        actor: "system:broker",
-        task_id: task.id,
-        credential_id: credential.id,
-        reason: message,
-      });
+      await recordIssueFailure(provider, credential, cause);
       throw new BrokerError(
         "provider_error",
         `The ${provider.kind} provider could not issue the credential.`,
@@ -196,6 +185,41 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         },
       );
     }
+  }
+
+  /**
+   * A permanent refusal means nothing exists downstream: the credential is `failed`. Any other failure (a
+   * timeout, a 5xx, a dropped connection) may hide a credential the upstream did issue, so it is revoked
+   * defensively from what the credential id identifies.
+   */
+  async function recordIssueFailure(
+    provider: CredentialProvider,
+    credential: Credential,
+    cause: unknown,
+  ): Promise<void> {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const certain = cause instanceof PermanentProviderError;
+    deps.logger.warn(
+      { credential_id: credential.id, provider: provider.kind, error: message },
+      "issuance failed",
+    );
+    if (certain) {
+      await credentials.transition(credential, ["pending", "revoking"], "failed", { last_error: message });
+    } else {
+      await credentials.transition(credential, ["pending"], "revoking", {
+        last_error: message,
+        revoke_reason: UNCERTAIN_ISSUE,
+      });
+      await deps.queue.enqueueRevocations([{ id: credential.id, taskId: credential.taskId }]);
+    }
+    await audit.append({
+      type: "credential.issue_failed",
+      actor: "system:broker",
+      task_id: credential.taskId,
+      credential_id: credential.id,
+      reason: message,
+      details: { outcome: certain ? "not_issued" : "revoking_in_case_issued" },
+    });
   }
 
   /** After the provider issued: activate, or revoke at once if the task closed meanwhile. */

@@ -34,6 +34,8 @@ export interface CredentialStore {
   listForTask(taskId: string): Promise<Credential[]>;
   getMany(refs: { taskId: string; credentialId: string }[]): Promise<Credential[]>;
   taskOf(credentialIds: string[]): Promise<(string | null)[]>;
+  /** Drops entries of a reconciler index that no longer match their record (stale hints). */
+  dropFromIndex(index: "pending" | "active" | "failed", credentialIds: string[]): Promise<void>;
   pendingOlderThan(createdBefore: number, limit: number): Promise<string[]>;
   activeExpiringBy(until: number, limit: number): Promise<string[]>;
   activeIds(): Promise<string[]>;
@@ -161,6 +163,9 @@ export function createCredentialStore(deps: {
     async taskOf(credentialIds) {
       if (credentialIds.length === 0) return [];
       return redis.hmget(keys.index, ...credentialIds);
+    },
+    async dropFromIndex(index, credentialIds) {
+      if (credentialIds.length > 0) await redis.zrem(keys[index], ...credentialIds);
     },
     pendingOlderThan: (before, limit) =>
       redis.zrangebyscore(keys.pending, "-inf", String(before), "LIMIT", 0, limit),

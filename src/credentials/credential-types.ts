@@ -23,6 +23,9 @@ export const CREDENTIAL_STATES = [
   "failed",
 ] as const satisfies readonly CredentialState[];
 
+/** `revoke_reason` of a credential whose issuance failed in a way that may hide an issued secret. */
+export const UNCERTAIN_ISSUE = "issue_uncertain";
+
 /** States after which nothing more happens to a credential (revoke_failed can still be retried). */
 export const SETTLED_STATES: ReadonlySet<CredentialState> = new Set(["revoked", "expired", "failed"]);
 

@@ -1,13 +1,107 @@
+import { IAMClient } from "@aws-sdk/client-iam";
+import { STSClient } from "@aws-sdk/client-sts";
 import type { CredentialProvider } from "../../providers/provider.js";
-import { type ProviderContext, profilesOf } from "./provider-context.js";
+import { createDenyPolicyStore } from "../../providers/sts/deny-policy-store.js";
+import { createRoleDirectory } from "../../providers/sts/role-directory.js";
+import { createRoleLock } from "../../providers/sts/role-lock.js";
+import { createRolePolicyApi } from "../../providers/sts/role-policy-api.js";
+import { boundSessionPolicy, parseSessionPolicy, SESSION_POLICY_MAX_CHARS } from "../../providers/sts/session-policy.js";
+import type { StsProviderConfig } from "../../providers/sts/sts-config.js";
+import { stsRedisKeys } from "../../providers/sts/sts-keys.js";
+import { createStsProvider, type StsProfileEntry } from "../../providers/sts/sts-provider.js";
+import { type ProfileOf, type ProviderContext, profilesOf } from "./provider-context.js";
 
-/** The AWS STS provider, when `providers.sts` is configured (implemented with issue 4). */
+/** The inline policy the broker owns on every role it issues sessions of. */
+export const DENY_POLICY_NAME = "credbroker-revoked-sessions";
+/** Deny entries outlive their session by this much (clock skew between the broker and AWS). */
+const PRUNE_MARGIN_MS = 60_000;
+/** A role-wide cut-off reaches this far past the broker's "now". */
+const CUTOFF_SKEW_MS = 5_000;
+const ROLE_CACHE_MS = 300_000;
+const LOCK_POLL_MS = 25;
+
+/**
+ * Static keys when the broker's env carries them (tests hand the simulator's keys in this way, without
+ * touching process.env); otherwise undefined, and the SDK's default chain finds credentials (env, shared
+ * files, SSO, web identity, ECS/EC2 metadata). In production the env is process.env, so the two agree.
+ */
+function credentialsFrom(env: ProviderContext["env"]) {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined };
+}
+
+/** Parses each profile's session policy once, refusing at start one that cannot fit STS's limit. */
+function profileEntries(profiles: Record<string, ProfileOf<"sts">>): Record<string, StsProfileEntry> {
+  const entries: Record<string, StsProfileEntry> = {};
+  for (const [name, profile] of Object.entries(profiles)) {
+    let policy: StsProfileEntry["policy"];
+    try {
+      policy = parseSessionPolicy(profile.session_policy);
+    } catch (err) {
+      throw new Error(`profiles.${name}.${err instanceof Error ? err.message : String(err)}`);
+    }
+    // The deadline is always rendered at the same width, so any instant gives the size every issue will have.
+    const size = boundSessionPolicy(policy, 0).length;
+    if (size > SESSION_POLICY_MAX_CHARS) {
+      throw new Error(
+        `profiles.${name}.session_policy is ${size} characters once every Allow carries the task deadline; ` +
+          `STS accepts at most ${SESSION_POLICY_MAX_CHARS}. Shorten it (wildcards, fewer statements) or split the profile.`,
+      );
+    }
+    entries[name] = { profile, policy };
+  }
+  return entries;
+}
+
+function clients(cfg: StsProviderConfig, env: ProviderContext["env"]) {
+  const credentials = credentialsFrom(env);
+  const base = {
+    region: cfg.region,
+    maxAttempts: cfg.max_attempts,
+    // requestTimeout alone only logs a warning; throwOnRequestTimeout makes it fail the attempt.
+    requestHandler: { connectionTimeout: cfg.timeout_ms, requestTimeout: cfg.timeout_ms, throwOnRequestTimeout: true },
+    ...(credentials ? { credentials } : {}),
+  };
+  return {
+    sts: new STSClient({ ...base, ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}) }),
+    iam: new IAMClient({ ...base, ...(cfg.iam_endpoint ? { endpoint: cfg.iam_endpoint } : {}) }),
+  };
+}
+
+/** The AWS STS provider, when `providers.sts` is configured. */
 export async function buildStsProvider(ctx: ProviderContext): Promise<CredentialProvider | null> {
   const profiles = profilesOf(ctx.config, "sts");
-  if (!ctx.config.providers.sts) {
-    if (Object.keys(profiles).length > 0)
-      throw new Error("sts profiles are configured but providers.sts is not");
+  const cfg = ctx.config.providers.sts;
+  if (!cfg) {
+    if (Object.keys(profiles).length > 0) throw new Error("sts profiles are configured but providers.sts is not");
     return null;
   }
-  throw new Error("the sts provider is not available in this build");
+  const entries = profileEntries(profiles);
+  const { sts, iam } = clients(cfg, ctx.env);
+  const now = () => ctx.clock.now();
+  // A commit is a read and a write, each up to max_attempts × timeout: the lock must outlast it.
+  const commitBudgetMs = Math.max(30_000, 4 * cfg.timeout_ms * cfg.max_attempts);
+  return createStsProvider({
+    sts,
+    roles: createRoleDirectory({ iam, now, cacheMs: ROLE_CACHE_MS }),
+    denies: createDenyPolicyStore({
+      redis: ctx.redis,
+      keys: stsRedisKeys(ctx.config.redis.key_prefix),
+      lock: createRoleLock({ redis: ctx.redis, ttlMs: commitBudgetMs }),
+      policies: createRolePolicyApi({ iam, policyName: DENY_POLICY_NAME }),
+      now,
+      pruneMarginMs: PRUNE_MARGIN_MS,
+      cutoffSkewMs: CUTOFF_SKEW_MS,
+      lockWaitMs: commitBudgetMs,
+      pollMs: LOCK_POLL_MS,
+    }),
+    profiles: entries,
+    now,
+    closeClients: () => {
+      sts.destroy();
+      iam.destroy();
+    },
+  });
 }

@@ -159,7 +159,12 @@ export function createEmergencyRevocation(deps: {
         credentials: status.credentials,
       },
     });
-    if (!order.dryRun) await closeAll(matched.map((task) => task.id), actor, order.reason);
+    if (!order.dryRun)
+      await closeAll(
+        matched.map((task) => task.id),
+        actor,
+        order.reason,
+      );
     return status;
   }
 

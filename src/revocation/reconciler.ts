@@ -1,8 +1,10 @@
 import type { AuditLog } from "../audit/audit-log.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
+import type { Credential, CredentialState } from "../credentials/credential-types.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import type { TaskStore } from "../tasks/task-store.js";
+import type { Task } from "../tasks/task-types.js";
 import type { RevocationQueue } from "./revocation-queue.js";
 import { WORKER_ACTOR } from "./revoke-credential.js";
 import type { TaskCloser } from "./task-closer.js";
@@ -10,6 +12,7 @@ import type { TaskCloser } from "./task-closer.js";
 export interface ReconcileReport {
   deadlinesClosed: number;
   orphansClosed: number;
+  reindexed: number;
   closingRearmed: number;
   stalePendingRevoked: number;
   expired: number;
@@ -19,10 +22,13 @@ export interface ReconcileReport {
 
 const BATCH = 500;
 
+type IndexName = "pending" | "active" | "failed";
+
 /**
  * Re-arms whatever the queue lost, from the Redis records (the source of truth): open tasks past their
  * deadline, open tasks whose parent ended, closing tasks with unsettled credentials, half-issued pending
- * credentials, active credentials past expiry, and revoke_failed credentials due for another try.
+ * credentials, active credentials past expiry, and revoke_failed credentials due for another try. Index
+ * entries that no longer match their record are repaired or dropped, so stale hints never block it.
  */
 export function createReconciler(deps: {
   tasks: TaskStore;
@@ -34,8 +40,26 @@ export function createReconciler(deps: {
   logger: Logger;
   pendingGraceMs: number;
   failedRetryIntervalMs: number;
+  intervalMs: number;
 }): () => Promise<ReconcileReport> {
   const { tasks, credentials, closer, clock } = deps;
+
+  /** Records behind index entries; entries whose record is gone or in another state are dropped. */
+  async function matching(index: IndexName, ids: string[], state: CredentialState): Promise<Credential[]> {
+    const taskIds = await credentials.taskOf(ids);
+    const refs = ids.flatMap((credentialId, i) => {
+      const taskId = taskIds[i];
+      return taskId ? [{ taskId, credentialId }] : [];
+    });
+    const records = await credentials.getMany(refs);
+    const live = records.filter((c) => c.state === state);
+    const liveIds = new Set(live.map((c) => c.id));
+    await credentials.dropFromIndex(
+      index,
+      ids.filter((id) => !liveIds.has(id)),
+    );
+    return live;
+  }
 
   async function closeOverdue(): Promise<number> {
     const due = await tasks.openDueBy(clock.now(), BATCH);
@@ -43,63 +67,93 @@ export function createReconciler(deps: {
     return due.length;
   }
 
-  /** Re-schedules deadline jobs (deduplicated by job id) and closes children whose parent has ended. */
-  async function sweepOpen(): Promise<{ orphans: number; rearmed: number }> {
-    const open = await tasks.getMany(await tasks.openTaskIds());
-    const parentIds = [...new Set(open.flatMap((task) => (task.parentId ? [task.parentId] : [])))];
-    const parents = new Map((await tasks.getMany(parentIds)).map((task) => [task.id, task]));
-    let orphans = 0;
-    for (const task of open) {
-      const parent = task.parentId ? parents.get(task.parentId) : undefined;
-      if (task.parentId && (!parent || parent.state !== "open")) {
-        await closer.closeTree(task.id, "parent_closed", WORKER_ACTOR);
-        orphans++;
-      } else {
-        await deps.queue.scheduleDeadline(task.id, task.deadline, clock.now());
+  /** Repairs the open index, closes orphans, and re-schedules deadline jobs due within two intervals. */
+  async function sweepOpen(report: ReconcileReport): Promise<void> {
+    const ids = await tasks.openTaskIds();
+    const records = await tasks.getMany(ids);
+    const found = new Set(records.map((task) => task.id));
+    await tasks.dropMissing(ids.filter((id) => !found.has(id)));
+    const open: Task[] = [];
+    for (const task of records) {
+      if (task.state === "open") open.push(task);
+      else {
+        await tasks.reindex(task);
+        report.reindexed++;
       }
     }
-    return { orphans, rearmed: open.length - orphans };
+    const parents = new Map(
+      (await tasks.getMany([...new Set(open.flatMap((t) => t.parentId ?? []))])).map((t) => [t.id, t]),
+    );
+    const soon = clock.now() + 2 * deps.intervalMs;
+    for (const task of open) {
+      if (task.parentId && parents.get(task.parentId)?.state !== "open") {
+        await closer.closeTree(task.id, "parent_closed", WORKER_ACTOR);
+        report.orphansClosed++;
+      } else if (task.deadline <= soon) {
+        await deps.queue.scheduleDeadline(task.id, task.deadline, clock.now());
+        report.deadlinesRearmed++;
+      }
+    }
   }
 
   async function rearmClosing(): Promise<number> {
-    const closing = await tasks.closingTaskIds(BATCH);
-    for (const taskId of closing) {
-      await closer.revokeCredentialsOf(taskId, "closed", WORKER_ACTOR);
-      await closer.completeIfSettled(taskId, WORKER_ACTOR);
+    const ids = await tasks.closingTaskIds(BATCH);
+    const records = await tasks.getMany(ids);
+    const found = new Set(records.map((task) => task.id));
+    await tasks.dropMissing(ids.filter((id) => !found.has(id)));
+    for (const task of records) {
+      if (task.state !== "closing") {
+        await tasks.reindex(task);
+        continue;
+      }
+      await closer.revokeCredentialsOf(task.id, task.closeReason ?? "closed", WORKER_ACTOR);
+      await closer.completeIfSettled(task.id, WORKER_ACTOR);
     }
-    return closing.length;
+    return records.length;
   }
 
-  async function revokeStalePending(): Promise<number> {
-    const stale = await staleCredentials(
-      await credentials.pendingOlderThan(clock.now() - deps.pendingGraceMs, BATCH),
-    );
-    const moved = [];
-    for (const credential of stale) {
-      const result = await credentials.transition(credential, ["pending"], "revoking", {
-        revoke_reason: "half_issued",
-      });
-      if (result.moved) moved.push(credential);
+  async function moveAndQueue(
+    list: Credential[],
+    from: CredentialState,
+    fields: Record<string, string>,
+    event: "credential.revoking" | "credential.retry",
+    reason: string | null,
+  ) {
+    const moved: Credential[] = [];
+    for (const credential of list) {
+      if ((await credentials.transition(credential, [from], "revoking", fields)).moved)
+        moved.push(credential);
     }
-    await deps.queue.enqueueRevocations(moved.map((c) => ({ id: c.id, taskId: c.taskId })));
     for (const credential of moved) {
       await deps.audit.append({
-        type: "credential.revoking",
+        type: event,
         actor: WORKER_ACTOR,
         task_id: credential.taskId,
         credential_id: credential.id,
-        reason: "half_issued",
+        reason,
       });
     }
+    await deps.queue.enqueueRevocations(moved.map((c) => ({ id: c.id, taskId: c.taskId })));
     return moved.length;
   }
 
+  async function revokeStalePending(): Promise<number> {
+    const ids = await credentials.pendingOlderThan(clock.now() - deps.pendingGraceMs, BATCH);
+    const stale = await matching("pending", ids, "pending");
+    return moveAndQueue(
+      stale,
+      "pending",
+      { revoke_reason: "half_issued" },
+      "credential.revoking",
+      "half_issued",
+    );
+  }
+
   async function markExpired(): Promise<number> {
-    const due = await staleCredentials(await credentials.activeExpiringBy(clock.now(), BATCH));
+    const due = await matching("active", await credentials.activeExpiringBy(clock.now(), BATCH), "active");
     let count = 0;
     for (const credential of due) {
-      const result = await credentials.transition(credential, ["active"], "expired");
-      if (!result.moved) continue;
+      if (!(await credentials.transition(credential, ["active"], "expired")).moved) continue;
       count++;
       await deps.audit.append({
         type: "credential.expired",
@@ -112,42 +166,29 @@ export function createReconciler(deps: {
   }
 
   async function retryFailed(): Promise<number> {
-    const due = await staleCredentials(
-      await credentials.failedBefore(clock.now() - deps.failedRetryIntervalMs, BATCH),
+    const ids = await credentials.failedBefore(clock.now() - deps.failedRetryIntervalMs, BATCH);
+    const due = await matching("failed", ids, "revoke_failed");
+    return moveAndQueue(
+      due,
+      "revoke_failed",
+      { revoke_attempts: "0" },
+      "credential.retry",
+      "scheduled retry",
     );
-    const moved = [];
-    for (const credential of due) {
-      const result = await credentials.transition(credential, ["revoke_failed"], "revoking", {
-        revoke_attempts: "0",
-      });
-      if (result.moved) moved.push(credential);
-    }
-    await deps.queue.enqueueRevocations(moved.map((c) => ({ id: c.id, taskId: c.taskId })));
-    return moved.length;
-  }
-
-  async function staleCredentials(ids: string[]) {
-    const taskIds = await credentials.taskOf(ids);
-    const refs = ids.flatMap((credentialId, i) => {
-      const taskId = taskIds[i];
-      return taskId ? [{ taskId, credentialId }] : [];
-    });
-    return credentials.getMany(refs);
   }
 
   return async () => {
     const report: ReconcileReport = {
       deadlinesClosed: await closeOverdue(),
       orphansClosed: 0,
+      reindexed: 0,
       closingRearmed: 0,
       stalePendingRevoked: await revokeStalePending(),
       expired: await markExpired(),
       failedRetried: await retryFailed(),
       deadlinesRearmed: 0,
     };
-    const swept = await sweepOpen();
-    report.orphansClosed = swept.orphans;
-    report.deadlinesRearmed = swept.rearmed;
+    await sweepOpen(report);
     report.closingRearmed = await rearmClosing();
     deps.logger.debug({ report }, "reconciled");
     return report;

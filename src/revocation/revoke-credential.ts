@@ -1,8 +1,9 @@
+import type { RevokeOutcome } from "../../providers/provider.js";
 import { PermanentProviderError, TransientProviderError } from "../../providers/provider-errors.js";
 import type { ProviderRegistry } from "../../providers/registry.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
-import type { Credential } from "../credentials/credential-types.js";
+import { type Credential, UNCERTAIN_ISSUE } from "../credentials/credential-types.js";
 import type { BrokerMetrics } from "../metrics/broker-metrics.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
@@ -58,7 +59,7 @@ export function createRevokeCredential(deps: {
     });
   }
 
-  async function markRevoked(credential: Credential): Promise<void> {
+  async function markRevoked(credential: Credential, outcome: RevokeOutcome | undefined): Promise<void> {
     const result = await credentials.transition(credential, ["revoking"], "revoked", {
       revoked_at: String(clock.now()),
       last_error: "",
@@ -71,29 +72,34 @@ export function createRevokeCredential(deps: {
       task_id: credential.taskId,
       credential_id: credential.id,
       reason: credential.revokeReason,
+      ...(outcome ? { details: outcome.auditDetails } : {}),
     });
     await deps.closer.completeIfSettled(credential.taskId, WORKER_ACTOR);
   }
 
-  async function callProvider(credential: Credential): Promise<void> {
+  async function callProvider(credential: Credential): Promise<RevokeOutcome | undefined> {
     const provider = deps.providers.byKind(credential.provider);
     if (!provider) throw new PermanentProviderError(`provider ${credential.provider} is not configured`);
-    if (credential.handle === null && clock.now() - credential.createdAt < deps.pendingGraceMs) {
+    const issuanceMayStillFinish = credential.revokeReason !== UNCERTAIN_ISSUE;
+    const young = clock.now() - credential.createdAt < deps.pendingGraceMs;
+    if (credential.handle === null && issuanceMayStillFinish && young) {
       throw new TransientProviderError("issuance still in progress; waiting for its handle");
     }
-    await provider.revoke({
+    const outcome = await provider.revoke({
       credentialId: credential.id,
       handle: credential.handle,
       expiresAt: credential.expiresAt ?? credential.createdAt + credential.ttlSeconds * 1000,
       profile: credential.profile,
     });
+    return outcome ?? undefined;
   }
 
   return async (ref, attempt) => {
     const credential = await credentials.getInTask(ref.taskId, ref.credentialId);
     if (!credential || credential.state !== "revoking") return;
+    let outcome: RevokeOutcome | undefined;
     try {
-      await callProvider(credential);
+      outcome = await callProvider(credential);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const attempts = attempt.made + 1;
@@ -108,6 +114,6 @@ export function createRevokeCredential(deps: {
       });
       throw err;
     }
-    await markRevoked(credential);
+    await markRevoked(credential, outcome);
   };
 }

@@ -74,12 +74,23 @@ export function createTaskCloser(deps: {
     return revoking.length;
   }
 
-  async function closeTree(taskId: string, reason: CloseReason, actor: string, note?: string): Promise<Task | null> {
+  async function closeTree(
+    taskId: string,
+    reason: CloseReason,
+    actor: string,
+    note?: string,
+  ): Promise<Task | null> {
     const before = await tasks.beginClose(taskId, reason, clock.now());
     if (before === null) return null;
     const children = await tasks.children(taskId);
     if (before === "open") {
-      await audit.append({ type: "task.closing", actor, task_id: taskId, reason, details: note ? { note } : {} });
+      await audit.append({
+        type: "task.closing",
+        actor,
+        task_id: taskId,
+        reason,
+        details: note ? { note } : {},
+      });
       await revokeCredentialsOf(taskId, reason, actor);
       if (reason !== "deadline") await deps.queue.cancelDeadline(taskId).catch(() => undefined);
     }

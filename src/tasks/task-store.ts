@@ -23,7 +23,10 @@ export interface TaskStore {
   openDueBy(until: number, limit: number): Promise<string[]>;
   openTaskIds(): Promise<string[]>;
   closingTaskIds(limit: number): Promise<string[]>;
-  removeFromIndexes(taskId: string, state: TaskState): Promise<void>;
+  /** Puts a task in the index its recorded state calls for (repairs a crash between a script and its index move). */
+  reindex(task: Pick<Task, "id" | "state" | "deadline" | "closingAt">): Promise<void>;
+  /** Drops index entries whose task record no longer exists. */
+  dropMissing(taskIds: string[]): Promise<void>;
   /** Task ids by creation time, newest first, for listings; the cursor is an offset. */
   page(limit: number, offset: number): Promise<{ ids: string[] }>;
 }
@@ -69,9 +72,22 @@ export function createTaskStore(deps: { redis: Redis; keyPrefix: string }): Task
     openDueBy: (until, limit) => redis.zrangebyscore(keys.open, "-inf", String(until), "LIMIT", 0, limit),
     openTaskIds: () => redis.zrange(keys.open, "0", "-1"),
     closingTaskIds: (limit) => redis.zrange(keys.closing, "0", String(limit - 1)),
-    async removeFromIndexes(taskId, state) {
-      if (state !== "open") await redis.zrem(keys.open, taskId);
-      if (state !== "closing") await redis.zrem(keys.closing, taskId);
+    async reindex(task) {
+      const pipeline = redis.pipeline();
+      if (task.state === "open") pipeline.zadd(keys.open, task.deadline, task.id);
+      else pipeline.zrem(keys.open, task.id);
+      if (task.state === "closing") pipeline.zadd(keys.closing, task.closingAt ?? 0, task.id);
+      else pipeline.zrem(keys.closing, task.id);
+      await execOrThrow(pipeline);
+    },
+    async dropMissing(taskIds) {
+      if (taskIds.length === 0) return;
+      await execOrThrow(
+        redis
+          .pipeline()
+          .zrem(keys.open, ...taskIds)
+          .zrem(keys.closing, ...taskIds),
+      );
     },
     async page(limit, offset) {
       return { ids: await redis.zrevrange(keys.all, String(offset), String(offset + limit - 1)) };

@@ -78,6 +78,62 @@ describe("deadlines", () => {
   });
 });
 
+describe("reconciler repairs", () => {
+  it("a task left closing outside the closing index (crash mid-close) is still closed and revoked", async () => {
+    const task = await openTask();
+    const cred = await issue(task.task_id);
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const { BEGIN_CLOSE_SCRIPT } = await import("../../src/tasks/task-scripts.js");
+      await redis.eval(
+        BEGIN_CLOSE_SCRIPT,
+        1,
+        `${h.prefix}:task:{${task.task_id}}`,
+        "closed",
+        String(Date.now()),
+      );
+      expect(await redis.zscore(`${h.prefix}:tasks:open`, task.task_id)).not.toBeNull();
+    } finally {
+      redis.disconnect();
+    }
+    const closed = await waitForState(task.task_id, "closed", 8_000);
+    expect(closed.credentials[0].state).toBe("revoked");
+    expect(await introspect(cred.secret.token)).toEqual({ active: false });
+  });
+
+  it("hundreds of stale index entries do not stop the reconciler from expiring a real credential", async () => {
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const stale = Array.from({ length: 600 }, (_, i) => [
+        0,
+        `crd_stale${String(i).padStart(12, "0")}`,
+      ]).flat();
+      await redis.zadd(`${h.prefix}:creds:active`, ...stale);
+      const task = await openTask();
+      const res = await h.call("POST", `/v1/tasks/${task.task_id}/credentials`, {
+        token: agent,
+        body: { profile: "tickets-api", ttl_seconds: 1 },
+      });
+      expect(res.status).toBe(201);
+      const state = await waitFor(
+        async () => {
+          const value = await redis.hget(
+            `${h.prefix}:cred:{${task.task_id}}:${res.body.credential_id}`,
+            "state",
+          );
+          return value === "expired" ? value : null;
+        },
+        8_000,
+        "credential expired by the reconciler",
+      );
+      expect(state).toBe("expired");
+      expect(await redis.zcard(`${h.prefix}:creds:active`)).toBeLessThan(600);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
 describe("failed revocations", () => {
   it("transient upstream failures are retried with backoff until the credential is revoked", async () => {
     const task = await openTask();
@@ -154,9 +210,9 @@ describe("failed revocations", () => {
 });
 
 describe("issuance failures", () => {
-  it("a provider failure answers 502 and leaves no active credential behind", async () => {
+  it("a provider refusal answers 502 and records the credential as failed (nothing was issued)", async () => {
     const task = await openTask();
-    faults.failIssue = true;
+    faults.refuseIssue = true;
     const res = await h.call("POST", `/v1/tasks/${task.task_id}/credentials`, {
       token: agent,
       body: { profile: "tickets-api" },
@@ -165,6 +221,28 @@ describe("issuance failures", () => {
     expect(res.body.error).toMatchObject({ code: "provider_error", details: { provider: "signer" } });
     const view = await getTask(task.task_id);
     expect(view.credentials.map((c: { state: string }) => c.state)).toEqual(["failed"]);
+  });
+
+  it("a provider timeout answers 502 and revokes whatever the upstream may have issued", async () => {
+    const task = await openTask();
+    faults.failIssue = true;
+    const res = await h.call("POST", `/v1/tasks/${task.task_id}/credentials`, {
+      token: agent,
+      body: { profile: "tickets-api" },
+    });
+    expect(res.status).toBe(502);
+    expect(res.body.error.code).toBe("provider_error");
+    expect(res.text).not.toContain("eyJ");
+    const view = await waitFor(
+      async () => {
+        const t = await getTask(task.task_id);
+        return t.credentials[0]?.state === "revoked" ? t : null;
+      },
+      5_000,
+      "defensive revocation",
+    );
+    expect(view.credentials).toHaveLength(1);
+    expect(faults.revokeCalls).toBe(1);
   });
 
   it("a credential half-issued before a crash (still pending) is revoked by the reconciler", async () => {

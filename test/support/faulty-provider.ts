@@ -7,13 +7,21 @@ export interface Faults {
   failRevokes: number;
   /** Every revocation fails permanently while true. */
   permanentRevokeFailure: boolean;
-  /** Every issuance fails while true. */
+  /** Every issuance fails (transiently: the upstream may or may not have issued) while true. */
   failIssue: boolean;
+  /** Every issuance is refused outright (nothing issued) while true. */
+  refuseIssue: boolean;
   revokeCalls: number;
 }
 
 export function newFaults(): Faults {
-  return { failRevokes: 0, permanentRevokeFailure: false, failIssue: false, revokeCalls: 0 };
+  return {
+    failRevokes: 0,
+    permanentRevokeFailure: false,
+    failIssue: false,
+    refuseIssue: false,
+    revokeCalls: 0,
+  };
 }
 
 /** Decorates providers so `faults` decides whether the real call happens. */
@@ -28,7 +36,12 @@ export const withFaults =
       allowedScopes: (profile) => provider.allowedScopes(profile),
       close: () => provider.close(),
       async issue(request) {
-        if (faults.failIssue) throw new TransientProviderError("upstream unavailable (injected)");
+        if (faults.refuseIssue) throw new PermanentProviderError("role not found (injected)");
+        if (faults.failIssue) {
+          // The upstream issued, but the answer never arrived (a timeout after success).
+          await provider.issue(request);
+          throw new TransientProviderError("upstream timed out (injected)");
+        }
         return provider.issue(request);
       },
       async revoke(request) {
