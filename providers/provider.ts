@@ -59,6 +59,11 @@ export interface RevokeRequest {
   handle: string | null;
   /** Epoch ms; lets deny-lists and deny-policies expire with the credential. */
   expiresAt: number;
+  /**
+   * The credential's profile, when the caller knows it: without a handle it tells the provider what kind of
+   * upstream object to look for (Vault: a token it can find by metadata, or a lease it cannot).
+   */
+  profile?: string;
 }
 
 export interface CredentialProvider {
@@ -74,8 +79,24 @@ export interface CredentialProvider {
   /**
    * Idempotent: an already-revoked or unknown credential is success. Throws
    * TransientProviderError (retry with backoff) or PermanentProviderError (stop: revoke_failed).
+   * Resolves with an outcome only when the revocation did something the audit log must show.
    */
-  revoke(request: RevokeRequest): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: providers with nothing to report keep returning Promise<void>
+  revoke(request: RevokeRequest): Promise<RevokeOutcome | void>;
+  /**
+   * Periodic upkeep the worker runs on a repeatable job (STS: prune deny entries of expired sessions).
+   * Throws to have the failure logged; the next run tries again.
+   */
+  housekeeping?(): Promise<void>;
   /** Releases connections and timers. */
   close(): Promise<void>;
+}
+
+/**
+ * What a revocation did beyond "revoked", recorded in the `credential.revoked` audit event (e.g. STS's
+ * role-wide cut-off, which also ends other sessions of the role).
+ */
+export interface RevokeOutcome {
+  /** Ids, names and times only; never a secret. */
+  auditDetails: Record<string, string | number | boolean>;
 }

@@ -9,6 +9,7 @@ import { type AuditCheckpoints, createAuditCheckpoints } from "./audit/audit-che
 import { type AuditLog, createAuditLog } from "./audit/audit-log.js";
 import { createAuditSealer } from "./audit/audit-sealer.js";
 import { createHandleHasher } from "./audit/handle-hash.js";
+import type { JsonValue } from "./audit/canonical-json.js";
 import { createAssertionVerifier } from "./auth/assertion-verifier.js";
 import { createRedisReplayGuard } from "./auth/replay-guard.js";
 import type { BrokerConfig } from "./config/config-schema.js";
@@ -34,6 +35,7 @@ import { createRevokeCredential } from "./revocation/revoke-credential.js";
 import { createTaskCloser } from "./revocation/task-closer.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import { createLogger, type Logger } from "./shared/logger.js";
+import { within } from "./shared/within.js";
 import { connectRedis, type Redis, waitForRedis } from "./shared/redis.js";
 import { createDecider } from "./tasks/task-access.js";
 import { createTaskService } from "./tasks/task-service.js";
@@ -77,12 +79,36 @@ function auditHmacKey(
   logger: Logger,
 ): Buffer {
   const raw = env[config.audit.hmac_key_env];
-  if (raw) return Buffer.from(raw, "base64");
+  if (raw) {
+    const key = Buffer.from(raw, "base64");
+    if (key.length < 32) {
+      throw new Error(`${config.audit.hmac_key_env} must hold at least 32 bytes, base64-encoded (make one with: openssl rand -base64 32)`);
+    }
+    return key;
+  }
   logger.warn(
     { env: config.audit.hmac_key_env },
     "no audit HMAC key set: handle hashes use a per-process key and will not correlate across replicas or restarts",
   );
   return randomBytes(32);
+}
+
+/** Every policy reload (SIGHUP) lands in the audit log with its outcome and the new policy-set hash. */
+function withAuditedReloads(engine: PolicyEngine, audit: AuditLog, logger: Logger): PolicyEngine {
+  return {
+    authorize: (request) => engine.authorize(request),
+    info: () => engine.info(),
+    reload() {
+      const result = engine.reload();
+      const details: Record<string, JsonValue> = result.ok
+        ? { ok: true, policy_set_hash: result.hash }
+        : { ok: false, error: result.error };
+      audit.append({ type: "policy.reloaded", actor: "system:broker", details }).catch((err: unknown) => {
+        logger.warn({ error: String(err) }, "cannot audit a policy reload");
+      });
+      return result;
+    },
+  };
 }
 
 /** The worker's audit sealing loop: checkpoints and retention, at most every 5 s. */
@@ -129,7 +155,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
 
   const providers = await buildProviders({ config, configDir: options.configDir, redis, clock, env, logger });
   const registry = createProviderRegistry(options.decorateProviders?.(providers.all) ?? providers.all);
-  const policy = createPolicyEngine({
+  const engine = createPolicyEngine({
     files: config.policy.files,
     baseDir: options.configDir,
     logger,
@@ -139,6 +165,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const tasks = createTaskStore({ redis, keyPrefix });
   const credentials = createCredentialStore({ redis, keyPrefix, now: () => clock.now() });
   const audit = createAuditLog({ redis, keyPrefix, clock });
+  const policy = withAuditedReloads(engine, audit, logger);
   const checkpoints = createAuditCheckpoints({
     redis,
     keyPrefix,
@@ -205,6 +232,9 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
             failedRetryIntervalMs: revocation.failed_retry_interval_seconds * 1000,
             intervalMs: revocation.reconcile_interval_seconds * 1000,
           }),
+          housekeeping: async () => {
+            await Promise.all(registry.all().map((provider) => provider.housekeeping?.()));
+          },
           queue,
           logger,
         });
@@ -329,7 +359,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       }
       if (sealTimer) clearInterval(sealTimer);
       await worker?.close();
-      await queue.close();
+      await within(queue.close(), 2_000);
       await registry.closeAll();
       redis.disconnect();
       queueConnection.disconnect();

@@ -27,16 +27,20 @@ function onShutdown(stop: () => Promise<void>): void {
   process.on("SIGTERM", handler);
 }
 
-async function serve(options: { config: string; role: BrokerRole }): Promise<void> {
+const ROLES: readonly BrokerRole[] = ["all", "api", "worker"];
+
+async function serve(options: { config: string; role: string }): Promise<void> {
+  const role = ROLES.find((r) => r === options.role);
+  if (!role) throw new Error(`unknown role "${options.role}" (from --role or CREDBROKER_ROLE): use all, api or worker`);
   const logger = createLogger();
   const { config, configDir } = loadConfigFile(options.config);
-  const broker = await createBroker({ config, configDir, role: options.role, logger });
+  const broker = await createBroker({ config, configDir, role, logger });
   const uninstall = installSighupReload(broker.policy, logger);
-  if (options.role !== "worker") {
+  if (role !== "worker") {
     const port = await broker.listen();
-    logger.info({ port, role: options.role }, "credbroker listening");
+    logger.info({ port, role }, "credbroker listening");
   } else {
-    logger.info({ role: options.role }, "credbroker worker started");
+    logger.info({ role }, "credbroker worker started");
   }
   onShutdown(async () => {
     uninstall();

@@ -11,8 +11,6 @@ export const signerProfileSchema = z
     scopes: z
       .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "scope tokens are RFC 6749 scope-tokens"))
       .default([]),
-    /** Scopes granted when the request names none; default: none. */
-    default_scopes: z.array(z.string()).optional(),
   })
   .strict();
 
@@ -22,7 +20,14 @@ export type SignerProfile = z.infer<typeof signerProfileSchema>;
 export const signerProviderConfigSchema = z
   .object({
     /** `iss` of issued tokens; defaults to `server.public_url`. */
-    issuer: z.string().url().optional(),
+    issuer: z
+      .string()
+      .url()
+      .refine(
+        (raw) => raw.startsWith("https://") || /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(raw),
+        "must be an https URL (plain http is accepted only on loopback addresses)",
+      )
+      .optional(),
     algorithm: z.enum(["ES256", "EdDSA"]).default("ES256"),
     /** Env var holding the base64 32-byte key-encryption key for signing keys kept in Redis. */
     kek_env: z.string().default("CREDBROKER_SIGNER_KEK"),

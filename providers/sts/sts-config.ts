@@ -13,14 +13,30 @@ export const stsProfileSchema = z
 
 export type StsProfile = z.infer<typeof stsProfileSchema>;
 
+/**
+ * AssumeRole answers carry secret keys: endpoints are https, or plain http only on loopback (the simulator).
+ */
+const endpointUrl = z
+  .string()
+  .url()
+  .refine(
+    (raw) =>
+      raw.startsWith("https://") || /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(raw),
+    "must be an https URL (plain http is accepted only on loopback addresses)",
+  );
+
 /** `providers.sts`. AWS credentials come from the SDK's default chain, never from the YAML. */
 export const stsProviderConfigSchema = z
   .object({
+    /** Region of the STS endpoint (and of the SigV4 scope); IAM is global within the partition. */
     region: z.string().min(1),
-    /** STS/IAM endpoint override (the simulator in tests; VPC endpoints in production). */
-    endpoint: z.string().url().optional(),
-    iam_endpoint: z.string().url().optional(),
+    /** STS endpoint override (a VPC endpoint, or the simulator in tests). */
+    endpoint: endpointUrl.optional(),
+    /** IAM endpoint override; IAM has no VPC endpoint, so in production this is normally left unset. */
+    iam_endpoint: endpointUrl.optional(),
+    /** SDK attempts per call (1 disables the SDK's own retries; the revocation queue retries on top). */
     max_attempts: z.number().int().min(1).max(10).default(3),
+    /** Connection and per-attempt response timeout for STS and IAM calls. */
     timeout_ms: z.number().int().positive().max(120_000).default(5_000),
   })
   .strict();

@@ -37,11 +37,28 @@ export const vaultProfileSchema = z.discriminatedUnion("mode", [
 ]);
 export type VaultProfile = z.infer<typeof vaultProfileSchema>;
 
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+
+/** https everywhere; plain http only on loopback (dev and tests), since the broker's token travels in a header. */
+function isAllowedVaultAddress(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.test(url.hostname));
+  } catch {
+    return false;
+  }
+}
+
 /** `providers.vault`. The broker's own Vault credentials come from env or files, never from the YAML. */
 export const vaultProviderConfigSchema = z
   .object({
-    address: z.string().url(),
-    namespace: z.string().optional(),
+    /** Vault's address, e.g. `https://vault.internal:8200`. */
+    address: z
+      .string()
+      .url()
+      .refine(isAllowedVaultAddress, "must be an https URL (plain http is accepted only on loopback addresses)"),
+    /** Vault Enterprise namespace, sent as `X-Vault-Namespace` on every request. */
+    namespace: z.string().min(1).optional(),
     auth: z.discriminatedUnion("method", [
       z
         .object({
@@ -62,7 +79,19 @@ export const vaultProviderConfigSchema = z
         })
         .strict(),
     ]),
+    /** Timeout of each Vault request (node-vault has none by default). */
     timeout_ms: z.number().int().positive().max(120_000).default(5_000),
+    /** PEM file of the CA that signed Vault's TLS certificate, when it is not in the system trust store. */
+    ca_file: z.string().optional(),
+    /**
+     * Token role for `mode: token` profiles: tokens are created with `auth/token/create/<role>` (a role with
+     * `orphan=true` and `allowed_policies`) instead of `auth/token/create-orphan`, so the broker needs no
+     * `sudo`. Recommended; see docs/providers/vault.md.
+     */
+    token_role: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/)
+      .optional(),
   })
   .strict();
 

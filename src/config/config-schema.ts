@@ -118,14 +118,12 @@ export const configSchema = z
         max_delegation_depth: z.number().int().min(0).max(16).default(4),
         /** Requests per principal per minute on /v1. */
         requests_per_minute: z.number().int().positive().default(600),
-        max_labels: z.number().int().min(0).max(32).default(32),
       })
       .strict()
       .default({
         max_task_ttl_seconds: 86_400,
         max_delegation_depth: 4,
         requests_per_minute: 600,
-        max_labels: 32,
       }),
     revocation: z
       .object({

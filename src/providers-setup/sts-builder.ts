@@ -5,7 +5,11 @@ import { createDenyPolicyStore } from "../../providers/sts/deny-policy-store.js"
 import { createRoleDirectory } from "../../providers/sts/role-directory.js";
 import { createRoleLock } from "../../providers/sts/role-lock.js";
 import { createRolePolicyApi } from "../../providers/sts/role-policy-api.js";
-import { boundSessionPolicy, parseSessionPolicy, SESSION_POLICY_MAX_CHARS } from "../../providers/sts/session-policy.js";
+import {
+  boundSessionPolicy,
+  parseSessionPolicy,
+  SESSION_POLICY_MAX_CHARS,
+} from "../../providers/sts/session-policy.js";
 import type { StsProviderConfig } from "../../providers/sts/sts-config.js";
 import { stsRedisKeys } from "../../providers/sts/sts-keys.js";
 import { createStsProvider, type StsProfileEntry } from "../../providers/sts/sts-provider.js";
@@ -61,7 +65,11 @@ function clients(cfg: StsProviderConfig, env: ProviderContext["env"]) {
     region: cfg.region,
     maxAttempts: cfg.max_attempts,
     // requestTimeout alone only logs a warning; throwOnRequestTimeout makes it fail the attempt.
-    requestHandler: { connectionTimeout: cfg.timeout_ms, requestTimeout: cfg.timeout_ms, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: cfg.timeout_ms,
+      requestTimeout: cfg.timeout_ms,
+      throwOnRequestTimeout: true,
+    },
     ...(credentials ? { credentials } : {}),
   };
   return {
@@ -75,7 +83,8 @@ export async function buildStsProvider(ctx: ProviderContext): Promise<Credential
   const profiles = profilesOf(ctx.config, "sts");
   const cfg = ctx.config.providers.sts;
   if (!cfg) {
-    if (Object.keys(profiles).length > 0) throw new Error("sts profiles are configured but providers.sts is not");
+    if (Object.keys(profiles).length > 0)
+      throw new Error("sts profiles are configured but providers.sts is not");
     return null;
   }
   const entries = profileEntries(profiles);

@@ -30,11 +30,13 @@ export interface RevocationStatus {
   created_at: string;
   tasks: number;
   credentials: number;
-  progress?: { revoked: number; expired: number; revoking: number; revoke_failed: number };
+  progress?: { revoked: number; expired: number; not_issued: number; revoking: number; revoke_failed: number };
   failed?: { credential_id: string; task_id: string; last_error: string | null }[];
 }
 
 const CLOSE_CONCURRENCY = 32;
+/** Revocation records (and their credential lists) are kept 30 days; the audit log keeps the rest. */
+const RECORD_TTL_SECONDS = 30 * 86_400;
 
 export const selectorSchema = z.union([
   z.object({ task_id: z.string().min(1) }).strict(),
@@ -144,8 +146,9 @@ export function createEmergencyRevocation(deps: {
       tasks: taskIds.length,
       credentials: affected.length,
     };
-    const pipeline = deps.redis.pipeline().set(recordKey(status.revocation_id), JSON.stringify(status));
+    const pipeline = deps.redis.pipeline().set(recordKey(status.revocation_id), JSON.stringify(status), "EX", RECORD_TTL_SECONDS);
     for (const c of affected) pipeline.hset(credsKey(status.revocation_id), c.id, c.taskId);
+    pipeline.expire(credsKey(status.revocation_id), RECORD_TTL_SECONDS);
     await execOrThrow(pipeline);
     await deps.audit.append({
       type: "revocation.started",
@@ -182,8 +185,10 @@ export function createEmergencyRevocation(deps: {
     const list = await credentials.getMany(refs);
     const count = (state: Credential["state"]) => list.filter((c) => c.state === state).length;
     const progress = {
-      revoked: count("revoked") + count("failed"),
+      revoked: count("revoked"),
       expired: count("expired"),
+      /** Issuance was refused upstream: nothing existed to revoke. */
+      not_issued: count("failed"),
       revoking: list.length - count("revoked") - count("failed") - count("expired") - count("revoke_failed"),
       revoke_failed: count("revoke_failed"),
     };

@@ -15,7 +15,7 @@ export interface RevocationQueue {
   scheduleDeadline(taskId: string, deadline: number, now: number): Promise<void>;
   /** Drops a task's deadline job once the task closed some other way (a missing job is fine). */
   cancelDeadline(taskId: string): Promise<void>;
-  /** (Re)creates the repeatable reconcile job; safe to call often. */
+  /** (Re)creates the repeatable reconcile and provider-housekeeping jobs; safe to call often. */
   ensureReconciler(): Promise<void>;
   depth(): Promise<Record<string, number>>;
   ping(): Promise<void>;
@@ -72,6 +72,11 @@ export function createRevocationQueue(deps: {
         "reconcile",
         { every: reconcileIntervalMs },
         { name: "reconcile", data: {}, opts: { removeOnComplete: true, removeOnFail: true } },
+      );
+      await queue.upsertJobScheduler(
+        "provider-housekeeping",
+        { every: reconcileIntervalMs },
+        { name: "provider-housekeeping", data: {}, opts: { removeOnComplete: true, removeOnFail: true } },
       );
     },
     async depth() {

@@ -1,6 +1,7 @@
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../shared/logger.js";
+import { within } from "../shared/within.js";
 import type { CloseReason } from "../tasks/task-types.js";
 import type { ReconcileReport } from "./reconciler.js";
 import { bullPrefix, jobPayloadSchemas, QUEUE_NAME } from "./revocation-jobs.js";
@@ -26,6 +27,8 @@ export function startRevocationWorker(deps: {
   revokeCredential: RevokeCredential;
   closeTree: (taskId: string, reason: CloseReason, actor: string) => Promise<unknown>;
   reconcile: () => Promise<ReconcileReport>;
+  /** Every provider's periodic upkeep; a throw is logged as a failed job and the next run retries. */
+  housekeeping: () => Promise<void>;
   queue: Pick<RevocationQueue, "ensureReconciler">;
   logger: Logger;
 }): RevocationWorker {
@@ -46,6 +49,9 @@ export function startRevocationWorker(deps: {
       }
       case "reconcile":
         await deps.reconcile();
+        return;
+      case "provider-housekeeping":
+        await deps.housekeeping();
         return;
       default:
         throw new Error(`unknown job ${job.name}`);
@@ -80,7 +86,9 @@ export function startRevocationWorker(deps: {
     reconcileNow: deps.reconcile,
     async close() {
       clearInterval(watchdog);
-      await worker.close();
+      // Let running jobs finish; a job stuck on an unreachable Redis or upstream is abandoned (its record
+      // stays `revoking` and the reconciler re-queues it).
+      if (!(await within(worker.close(), 10_000))) await within(worker.close(true), 2_000);
     },
   };
 }
