@@ -5,21 +5,27 @@ import type { Express, Router } from "express";
 import type { CredentialProvider } from "../providers/provider.js";
 import { createProviderRegistry } from "../providers/registry.js";
 import type { SignerProvider } from "../providers/signer/signer-provider.js";
+import { createApprovalService } from "./approvals/approval-service.js";
+import { type ApprovalStore, createApprovalStore } from "./approvals/approval-store.js";
+import { createApprovalWebhook } from "./approvals/approval-webhook.js";
 import { type AuditCheckpoints, createAuditCheckpoints } from "./audit/audit-checkpoints.js";
 import { type AuditLog, createAuditLog } from "./audit/audit-log.js";
 import { createAuditSealer } from "./audit/audit-sealer.js";
-import { createHandleHasher } from "./audit/handle-hash.js";
 import type { JsonValue } from "./audit/canonical-json.js";
+import { createHandleHasher } from "./audit/handle-hash.js";
 import { createAssertionVerifier } from "./auth/assertion-verifier.js";
 import { createRedisReplayGuard } from "./auth/replay-guard.js";
 import type { BrokerConfig } from "./config/config-schema.js";
+import { createCredentialIssuer } from "./credentials/credential-issuer.js";
 import { createCredentialService } from "./credentials/credential-service.js";
 import { createCredentialStore } from "./credentials/credential-store.js";
 import { createAuthenticate } from "./http/authenticate.js";
 import { createHttpApp } from "./http/http-app.js";
 import { createRateLimit } from "./http/rate-limit.js";
 import { adminRoutes } from "./http/routes/admin-routes.js";
+import { approvalRoutes } from "./http/routes/approval-routes.js";
 import { auditRoutes } from "./http/routes/audit-routes.js";
+import { evidenceRoutes } from "./http/routes/evidence-routes.js";
 import { healthRoutes } from "./http/routes/health-routes.js";
 import { introspectRoute, jwksRoute } from "./http/routes/signer-routes.js";
 import { taskRoutes } from "./http/routes/task-routes.js";
@@ -35,8 +41,8 @@ import { createRevokeCredential } from "./revocation/revoke-credential.js";
 import { createTaskCloser } from "./revocation/task-closer.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import { createLogger, type Logger } from "./shared/logger.js";
-import { within } from "./shared/within.js";
 import { connectRedis, type Redis, waitForRedis } from "./shared/redis.js";
+import { within } from "./shared/within.js";
 import { createDecider } from "./tasks/task-access.js";
 import { createTaskService } from "./tasks/task-service.js";
 import { createTaskStore } from "./tasks/task-store.js";
@@ -82,7 +88,9 @@ function auditHmacKey(
   if (raw) {
     const key = Buffer.from(raw, "base64");
     if (key.length < 32) {
-      throw new Error(`${config.audit.hmac_key_env} must hold at least 32 bytes, base64-encoded (make one with: openssl rand -base64 32)`);
+      throw new Error(
+        `${config.audit.hmac_key_env} must hold at least 32 bytes, base64-encoded (make one with: openssl rand -base64 32)`,
+      );
     }
     return key;
   }
@@ -109,6 +117,29 @@ function withAuditedReloads(engine: PolicyEngine, audit: AuditLog, logger: Logge
       return result;
     },
   };
+}
+
+/** The worker's webhook delivery for new approvals; a no-op without `approvals.webhook`. */
+function approvalNotifier(
+  config: BrokerConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  store: ApprovalStore,
+  clock: Clock,
+): (approvalId: string) => Promise<void> {
+  const webhook = config.approvals.webhook;
+  if (!webhook) return async () => undefined;
+  const secret = Buffer.from(env[webhook.secret_env] ?? "", "base64");
+  if (secret.length < 32) {
+    throw new Error(
+      `${webhook.secret_env} must hold the approval webhook's HMAC key: at least 32 bytes, base64 (openssl rand -base64 32)`,
+    );
+  }
+  return createApprovalWebhook({
+    store,
+    target: { url: webhook.url, secret, timeoutMs: webhook.timeout_ms },
+    publicUrl: config.server.public_url,
+    clock,
+  });
 }
 
 /** The worker's audit sealing loop: checkpoints and retention, at most every 5 s. */
@@ -189,8 +220,50 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     revokeFailed: () => redis.zcard(credentials.keys.failed),
   });
 
-  const closer = createTaskCloser({ tasks, credentials, queue, audit, clock });
   const decide = createDecider({ policy, audit });
+  const issue = createCredentialIssuer({
+    credentials,
+    queue,
+    audit,
+    hashHandle: createHandleHasher(auditHmacKey(config, env, logger)),
+    metrics,
+    clock,
+    logger,
+  });
+  const credentialService = createCredentialService({
+    tasks,
+    providers: registry,
+    decide,
+    issue,
+    openApproval: (input) => approvals.open(input),
+    clock,
+  });
+  const approvalStore = createApprovalStore({
+    redis,
+    keyPrefix,
+    retentionSeconds: config.approvals.retention_days * 86_400,
+  });
+  const approvals = createApprovalService({
+    store: approvalStore,
+    tasks,
+    redeem: credentialService.redeem,
+    decide,
+    audit,
+    clock,
+    ttlSeconds: config.approvals.ttl_seconds,
+    policySetHash: () => policy.info().hash,
+    notify: async (approval) => {
+      if (config.approvals.webhook) await queue.enqueueApprovalWebhook(approval.id);
+    },
+  });
+  const closer = createTaskCloser({
+    tasks,
+    credentials,
+    queue,
+    audit,
+    clock,
+    onClosing: (taskId, actor) => approvals.cancelForTask(taskId, actor),
+  });
   const verifier = createAssertionVerifier({
     issuers: config.issuers,
     defaultAudience: config.server.audience,
@@ -232,6 +305,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
             failedRetryIntervalMs: revocation.failed_retry_interval_seconds * 1000,
             intervalMs: revocation.reconcile_interval_seconds * 1000,
           }),
+          notifyApproval: approvalNotifier(config, env, approvalStore, clock),
           housekeeping: async () => {
             await Promise.all(registry.all().map((provider) => provider.housekeeping?.()));
           },
@@ -261,18 +335,6 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         const email = principal.claims.email;
         return { subject: principal.subject, email: typeof email === "string" ? email : undefined };
       },
-    });
-    const credentialService = createCredentialService({
-      tasks,
-      credentials,
-      providers: registry,
-      queue,
-      audit,
-      decide,
-      hashHandle: createHandleHasher(auditHmacKey(config, env, logger)),
-      metrics,
-      clock,
-      logger,
     });
     const emergency = createEmergencyRevocation({
       redis,
@@ -304,8 +366,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         ...(options.extraPublicRoutes ?? []),
       ],
       v1: [
+        { path: "/tasks", router: evidenceRoutes({ tasks, credentials, audit, checkpoints, decide, clock }) },
         { path: "/tasks", router: taskRoutes({ taskService, credentialService, tasks, credentials, clock }) },
         { path: "/introspect", router: introspectRoute(providers.signer) },
+        { path: "/approvals", router: approvalRoutes({ approvals }) },
         {
           path: "/admin",
           router: adminRoutes({

@@ -17,6 +17,12 @@ export const AUDIT_EVENT_TYPES = [
   "revocation.started",
   "policy.reloaded",
   "keys.rotated",
+  "approval.requested",
+  "approval.approved",
+  "approval.denied",
+  "approval.expired",
+  "approval.cancelled",
+  "approval.redeemed",
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

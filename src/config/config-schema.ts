@@ -147,6 +147,25 @@ export const configSchema = z
         pending_grace_seconds: 120,
         failed_retry_interval_seconds: 600,
       }),
+    approvals: z
+      .object({
+        /** How long an approval waits for a human (never past the task's deadline). */
+        ttl_seconds: z.number().int().positive().max(86_400).default(600),
+        /** How long decided approvals are kept for review. */
+        retention_days: z.number().positive().default(7),
+        /** Announces each new approval: signed JSON POST, retried by the worker. */
+        webhook: z
+          .object({
+            url: secureUrl,
+            /** Env var with the HMAC key (base64, ≥ 32 bytes) that signs the body. */
+            secret_env: z.string().default("CREDBROKER_APPROVAL_WEBHOOK_SECRET"),
+            timeout_ms: z.number().int().positive().max(60_000).default(5_000),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ ttl_seconds: 600, retention_days: 7 }),
     audit: z
       .object({
         /** Env var with the key for keyed hashes of handles in audit events (generated per process if unset). */

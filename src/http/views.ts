@@ -1,3 +1,5 @@
+import type { Approval } from "../approvals/approval-types.js";
+import type { IssuedResult } from "../credentials/credential-issuer.js";
 import type { Credential } from "../credentials/credential-types.js";
 import { toIso } from "../shared/clock.js";
 import type { Task } from "../tasks/task-types.js";
@@ -46,5 +48,48 @@ export function taskView(task: Task, credentials: Credential[], children: string
     close_reason: task.closeReason,
     credentials: credentials.map((credential) => credentialView(credential, now)),
     children,
+  };
+}
+
+/** The one-time credential answer (API.md `201`): the only place a secret is ever serialised. */
+export function issuedView(issued: IssuedResult) {
+  const { credential } = issued;
+  return {
+    credential_id: credential.id,
+    task_id: credential.taskId,
+    profile: credential.profile,
+    provider: credential.provider,
+    issued_at: iso(credential.issuedAt),
+    expires_at: iso(credential.expiresAt),
+    ttl_seconds: credential.ttlSeconds,
+    scopes: credential.scopes,
+    downstream: { account: credential.downstreamAccount },
+    secret: issued.secret,
+    notes: issued.notes,
+  };
+}
+
+/** An approval as its requester and approvers see it (the credential only on the redeeming read). */
+export function approvalView(approval: Approval, issued: IssuedResult | null) {
+  const redeemed = approval.state === "issued" || approval.state === "issuing";
+  return {
+    approval_id: approval.id,
+    state: redeemed ? "approved" : approval.state,
+    task_id: approval.taskId,
+    requester: approval.requester,
+    profile: approval.profile,
+    scopes: approval.scopes,
+    ttl_seconds: approval.ttlSeconds,
+    reason: approval.reason,
+    policy_ids: approval.policyIds,
+    created_at: toIso(approval.createdAt),
+    expires_at: toIso(approval.expiresAt),
+    decided_by: approval.decidedBy,
+    decided_at: iso(approval.decidedAt),
+    comment: approval.comment,
+    credential_issued: redeemed,
+    credential_id: approval.credentialId,
+    note: approval.note,
+    ...(issued ? { credential: issuedView(issued) } : {}),
   };
 }

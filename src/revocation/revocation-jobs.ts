@@ -5,6 +5,8 @@ export const jobPayloadSchemas = {
   "revoke-credential": z.object({ credentialId: z.string(), taskId: z.string() }),
   "task-deadline": z.object({ taskId: z.string() }),
   reconcile: z.object({}),
+  /** Tells the configured webhook about a new approval (retried with backoff). */
+  "approval-webhook": z.object({ approvalId: z.string() }),
   /** Runs every provider's periodic upkeep (STS: prunes deny entries of expired sessions). */
   "provider-housekeeping": z.object({}),
 } as const;

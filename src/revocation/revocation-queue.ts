@@ -13,6 +13,8 @@ export interface RevocationQueue {
   enqueueRevocations(credentials: { id: string; taskId: string }[]): Promise<void>;
   /** A delayed job that closes the task at its deadline. */
   scheduleDeadline(taskId: string, deadline: number, now: number): Promise<void>;
+  /** Queues an approval notification for the webhook (idempotent per approval). */
+  enqueueApprovalWebhook(approvalId: string): Promise<void>;
   /** Drops a task's deadline job once the task closed some other way (a missing job is fine). */
   cancelDeadline(taskId: string): Promise<void>;
   /** (Re)creates the repeatable reconcile and provider-housekeeping jobs; safe to call often. */
@@ -61,6 +63,19 @@ export function createRevocationQueue(deps: {
           backoff: { type: "exponential", delay: backoffMs },
           removeOnComplete: true,
           removeOnFail: true,
+        },
+      );
+    },
+    async enqueueApprovalWebhook(approvalId) {
+      await queue.add(
+        "approval-webhook",
+        { approvalId },
+        {
+          jobId: `webhook-${approvalId}`,
+          attempts: 8,
+          backoff: { type: "exponential", delay: backoffMs },
+          removeOnComplete: true,
+          removeOnFail: 100,
         },
       );
     },

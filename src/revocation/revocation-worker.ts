@@ -29,6 +29,8 @@ export function startRevocationWorker(deps: {
   reconcile: () => Promise<ReconcileReport>;
   /** Every provider's periodic upkeep; a throw is logged as a failed job and the next run retries. */
   housekeeping: () => Promise<void>;
+  /** Delivers an approval notification; throws to be retried. */
+  notifyApproval: (approvalId: string) => Promise<void>;
   queue: Pick<RevocationQueue, "ensureReconciler">;
   logger: Logger;
 }): RevocationWorker {
@@ -45,6 +47,11 @@ export function startRevocationWorker(deps: {
       case "task-deadline": {
         const data = jobPayloadSchemas["task-deadline"].parse(job.data);
         await deps.closeTree(data.taskId, "deadline", WORKER_ACTOR);
+        return;
+      }
+      case "approval-webhook": {
+        const data = jobPayloadSchemas["approval-webhook"].parse(job.data);
+        await deps.notifyApproval(data.approvalId);
         return;
       }
       case "reconcile":

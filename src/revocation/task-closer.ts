@@ -25,6 +25,8 @@ export function createTaskCloser(deps: {
   queue: Pick<RevocationQueue, "enqueueRevocations" | "cancelDeadline">;
   audit: Pick<AuditLog, "append">;
   clock: Clock;
+  /** Runs once when a task starts closing (approvals are cancelled here). */
+  onClosing?: (taskId: string, actor: string) => Promise<void>;
 }): TaskCloser {
   const { tasks, credentials, audit, clock } = deps;
 
@@ -91,6 +93,7 @@ export function createTaskCloser(deps: {
         reason,
         details: note ? { note } : {},
       });
+      await deps.onClosing?.(taskId, actor);
       await revokeCredentialsOf(taskId, reason, actor);
       if (reason !== "deadline") await deps.queue.cancelDeadline(taskId).catch(() => undefined);
     }

@@ -8,6 +8,7 @@ export type BrokerErrorCode =
   | "policy_denied"
   | "not_found"
   | "task_not_open"
+  | "approval_not_pending"
   | "payload_too_large"
   | "unknown_profile"
   | "ttl_out_of_range"
@@ -23,6 +24,7 @@ const STATUS: Record<BrokerErrorCode, number> = {
   policy_denied: 403,
   not_found: 404,
   task_not_open: 409,
+  approval_not_pending: 409,
   payload_too_large: 413,
   unknown_profile: 422,
   ttl_out_of_range: 422,

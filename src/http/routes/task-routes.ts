@@ -9,7 +9,7 @@ import type { Task } from "../../tasks/task-types.js";
 import { principalOf } from "../principal-of.js";
 import { closeTaskBody, credentialRequestBody, openTaskBody } from "../schemas.js";
 import { parseInput } from "../validate.js";
-import { taskView } from "../views.js";
+import { issuedView, taskView } from "../views.js";
 
 export interface TaskRouteDeps {
   taskService: TaskService;
@@ -64,21 +64,14 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
       scopes: body.scopes,
       reason: body.reason,
     });
-    const { credential } = issued;
     res.setHeader("Cache-Control", "no-store");
-    res.status(201).json({
-      credential_id: credential.id,
-      task_id: credential.taskId,
-      profile: credential.profile,
-      provider: credential.provider,
-      issued_at: credential.issuedAt === null ? null : toIso(credential.issuedAt),
-      expires_at: credential.expiresAt === null ? null : toIso(credential.expiresAt),
-      ttl_seconds: credential.ttlSeconds,
-      scopes: credential.scopes,
-      downstream: { account: credential.downstreamAccount },
-      secret: issued.secret,
-      notes: issued.notes,
-    });
+    if ("approvalId" in issued) {
+      res
+        .status(202)
+        .json({ approval_id: issued.approvalId, state: "pending", expires_at: toIso(issued.expiresAt) });
+      return;
+    }
+    res.status(201).json(issuedView(issued));
   });
 
   return router;

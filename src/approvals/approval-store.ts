@@ -1,0 +1,74 @@
+import type { Redis } from "ioredis";
+import { TRANSITION_SCRIPT } from "../credentials/credential-scripts.js";
+import { execOrThrow, hgetallMany } from "../shared/redis-pipeline.js";
+import { decodeApproval, encodeApproval } from "./approval-codec.js";
+import { approvalKeys } from "./approval-keys.js";
+import { APPROVAL_STATES, type Approval, type ApprovalState } from "./approval-types.js";
+
+export interface ApprovalStore {
+  create(approval: Approval): Promise<void>;
+  get(approvalId: string): Promise<Approval | null>;
+  listForTask(taskId: string): Promise<Approval[]>;
+  pendingIds(limit: number): Promise<string[]>;
+  /** Moves an approval if it is in one of `from`; returns whether this call moved it. */
+  transition(
+    approval: Pick<Approval, "id" | "taskId">,
+    from: readonly ApprovalState[],
+    to: ApprovalState,
+    fields?: Record<string, string>,
+  ): Promise<boolean>;
+}
+
+/** Approval records in Redis (handles and request facts only: never a secret). */
+export function createApprovalStore(deps: {
+  redis: Redis;
+  keyPrefix: string;
+  retentionSeconds: number;
+}): ApprovalStore {
+  const { redis } = deps;
+  const keys = approvalKeys(deps.keyPrefix);
+  const states = new Set<string>(APPROVAL_STATES);
+
+  return {
+    async create(approval) {
+      const key = keys.approval(approval.taskId, approval.id);
+      await execOrThrow(
+        redis
+          .pipeline()
+          .hset(keys.index, approval.id, approval.taskId)
+          .zadd(keys.pending, approval.expiresAt, approval.id)
+          .hset(key, encodeApproval(approval))
+          .pexpireat(key, approval.expiresAt + deps.retentionSeconds * 1000)
+          .rpush(keys.ofTask(approval.taskId), approval.id),
+      );
+    },
+    async get(approvalId) {
+      const taskId = await redis.hget(keys.index, approvalId);
+      return taskId ? decodeApproval(await redis.hgetall(keys.approval(taskId, approvalId))) : null;
+    },
+    async listForTask(taskId) {
+      const ids = await redis.lrange(keys.ofTask(taskId), 0, -1);
+      const records = await hgetallMany(
+        redis,
+        ids.map((id) => keys.approval(taskId, id)),
+      );
+      return records.map(decodeApproval).filter((a): a is Approval => a !== null);
+    },
+    pendingIds: (limit) => redis.zrange(keys.pending, "0", String(limit - 1)),
+    async transition(approval, from, to, fields = {}) {
+      const reply = String(
+        await redis.eval(
+          TRANSITION_SCRIPT,
+          1,
+          keys.approval(approval.taskId, approval.id),
+          from.join(" "),
+          to,
+          ...Object.entries(fields).flat(),
+        ),
+      );
+      const moved = !reply.startsWith("!") && states.has(reply);
+      if (moved && to !== "pending") await redis.zrem(keys.pending, approval.id);
+      return moved;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { Router } from "express";
+import { z } from "zod";
+import type { ApprovalService } from "../../approvals/approval-service.js";
+import { principalOf } from "../principal-of.js";
+import { parseInput } from "../validate.js";
+import { approvalView } from "../views.js";
+
+const decisionBody = z.object({ comment: z.string().max(2000).optional() }).strict();
+const listQuery = z
+  .object({
+    state: z.literal("pending").default("pending"),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+/** `/v1/approvals`: the requester polls (and redeems once); approvers the policy allows decide. */
+export function approvalRoutes(deps: { approvals: ApprovalService }): Router {
+  const router = Router();
+
+  router.get("/", async (req, res) => {
+    const query = parseInput(listQuery, req.query, "query");
+    const pending = await deps.approvals.pendingFor(principalOf(req), query.limit);
+    res.json({ approvals: pending.map((approval) => approvalView(approval, null)), next_cursor: null });
+  });
+
+  router.get("/:approvalId", async (req, res) => {
+    const { approval, issued } = await deps.approvals.view(principalOf(req), req.params.approvalId);
+    res.setHeader("Cache-Control", "no-store");
+    res.json(approvalView(approval, issued));
+  });
+
+  for (const outcome of ["approve", "deny"] as const) {
+    router.post(`/:approvalId/${outcome}`, async (req, res) => {
+      const body = parseInput(decisionBody, req.body);
+      const approval = await deps.approvals[outcome](principalOf(req), req.params.approvalId, body.comment);
+      res.json(approvalView(approval, null));
+    });
+  }
+  return router;
+}
