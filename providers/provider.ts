@@ -64,6 +64,11 @@ export interface RevokeRequest {
    * upstream object to look for (Vault: a token it can find by metadata, or a lease it cannot).
    */
   profile?: string;
+  /**
+   * Epoch ms the broker recorded the credential, just before asking the provider to issue it. Without a
+   * handle it bounds when an unanswered issue call could still take effect upstream.
+   */
+  createdAt?: number;
 }
 
 export interface CredentialProvider {

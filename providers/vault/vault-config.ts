@@ -56,7 +56,10 @@ export const vaultProviderConfigSchema = z
     address: z
       .string()
       .url()
-      .refine(isAllowedVaultAddress, "must be an https URL (plain http is accepted only on loopback addresses)"),
+      .refine(
+        isAllowedVaultAddress,
+        "must be an https URL (plain http is accepted only on loopback addresses)",
+      ),
     /** Vault Enterprise namespace, sent as `X-Vault-Namespace` on every request. */
     namespace: z.string().min(1).optional(),
     auth: z.discriminatedUnion("method", [

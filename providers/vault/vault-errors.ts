@@ -36,7 +36,10 @@ export class VaultUnreachableError extends Error {
 
 /** Vault answered 200 with a body that is not the shape the broker relies on. */
 export class VaultResponseError extends Error {
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super(`unexpected Vault response on ${path}: ${detail}`);
     this.name = "VaultResponseError";
   }
@@ -77,7 +80,9 @@ export function classifyVaultError(
       return new TransientProviderError(`Vault unavailable while ${doing}: ${reason}`, { cause: err });
     }
     if (err.status >= 500 || err.status === 429 || err.status === 412) {
-      return new TransientProviderError(`Vault failed while ${doing} (${err.status}): ${reason}`, { cause: err });
+      return new TransientProviderError(`Vault failed while ${doing} (${err.status}): ${reason}`, {
+        cause: err,
+      });
     }
     if (err.status === 400 && err.says("failed to revoke")) {
       return new TransientProviderError(`Vault's backend failed while ${doing}: ${reason}`, { cause: err });

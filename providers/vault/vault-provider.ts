@@ -35,6 +35,11 @@ export interface VaultProviderDeps {
 const DEADLINE_MARGIN_SECONDS = 1;
 /** Clock skew tolerated between the broker and Vault when deciding an unrecorded token has expired. */
 const SKEW_MS = 60_000;
+/**
+ * How long Vault may keep working on a request the broker stopped waiting for: Vault's default
+ * `max_request_duration` (90 s). Until then an unanswered token create may still produce a token.
+ */
+const VAULT_MAX_REQUEST_MS = 90_000;
 
 export function createVaultProvider(deps: VaultProviderDeps): CredentialProvider {
   const { session, now, logger } = deps;
@@ -55,7 +60,8 @@ export function createVaultProvider(deps: VaultProviderDeps): CredentialProvider
     const profile = profileOf(request.profile);
     if (!profile) throw new PermanentProviderError(`unknown vault profile ${request.profile}`);
     const ttlSeconds = boundTtl(profile, request);
-    if (ttlSeconds < 1) throw new PermanentProviderError("the task deadline leaves no time for a Vault credential");
+    if (ttlSeconds < 1)
+      throw new PermanentProviderError("the task deadline leaves no time for a Vault credential");
     const doing = `issuing ${request.profile}`;
     try {
       return profile.mode === "secret"
@@ -69,15 +75,24 @@ export function createVaultProvider(deps: VaultProviderDeps): CredentialProvider
   async function revoke(request: RevokeRequest): Promise<void> {
     if (request.handle !== null) {
       const handle = decodeHandle(request.handle);
-      return handle.kind === "lease" ? revokeLease(send, handle.lease_id) : revokeAccessor(send, handle.accessor);
+      return handle.kind === "lease"
+        ? revokeLease(send, handle.lease_id)
+        : revokeAccessor(send, handle.accessor);
     }
     const discarding = janitor.take(request.credentialId);
     if (discarding !== undefined) return revokeLease(send, discarding);
     const profile = request.profile === undefined ? undefined : profileOf(request.profile);
-    // An unrecorded token was created with explicit_max_ttl ≤ the grant, no later than one request timeout
-    // after the credential was recorded: past that bound it has expired on its own.
-    if (profile?.mode === "token" && now() > request.expiresAt + deps.timeoutMs + SKEW_MS) return;
-    return revokeUnrecorded(send, request.credentialId, profile);
+    // An unanswered create can take effect at Vault until its request times out there; the token it makes
+    // lasts at most the grant (explicit_max_ttl), which `expiresAt` bounds from the recording time.
+    const lateness = VAULT_MAX_REQUEST_MS + deps.timeoutMs;
+    if (profile?.mode === "token" && now() > request.expiresAt + lateness + SKEW_MS) return;
+    const landsBy = request.createdAt === undefined ? null : request.createdAt + lateness;
+    return revokeUnrecorded(
+      send,
+      request.credentialId,
+      profile,
+      landsBy !== null && now() < landsBy ? landsBy : null,
+    );
   }
 
   return {

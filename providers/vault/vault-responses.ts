@@ -65,5 +65,8 @@ export function parseVault<T>(schema: z.ZodType<T>, body: unknown, path: string)
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw new VaultResponseError(path, issue ? `${issue.path.join(".") || "body"}: ${issue.message}` : "invalid");
+  throw new VaultResponseError(
+    path,
+    issue ? `${issue.path.join(".") || "body"}: ${issue.message}` : "invalid",
+  );
 }

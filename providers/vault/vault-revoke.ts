@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PermanentProviderError } from "../provider-errors.js";
+import { PermanentProviderError, TransientProviderError } from "../provider-errors.js";
 import type { VaultProfile } from "./vault-config.js";
 import { classifyVaultError, isAlreadyGone, VaultApiError } from "./vault-errors.js";
 import { keyListSchema, parseVault } from "./vault-responses.js";
@@ -87,6 +87,8 @@ export async function revokeUnrecorded(
   send: VaultSend,
   credentialId: string,
   profile: VaultProfile | undefined,
+  /** Epoch ms until which an unanswered create could still take effect at Vault; null if it cannot. */
+  mayLandUntil: number | null,
 ): Promise<void> {
   if (profile?.mode === "secret") {
     throw new PermanentProviderError(
@@ -97,6 +99,12 @@ export async function revokeUnrecorded(
   }
   const accessor = await findTokenByCredential(send, credentialId);
   if (accessor !== null) return revokeAccessor(send, accessor);
+  if (mayLandUntil !== null) {
+    throw new TransientProviderError(
+      `no Vault token carries ${credentialId} yet; an unanswered create may still take effect until ` +
+        new Date(mayLandUntil).toISOString(),
+    );
+  }
   if (profile?.mode === "token") return;
   throw new PermanentProviderError(
     `no handle was recorded for ${credentialId} and no Vault token carries it; its profile is unknown, so a ` +

@@ -60,12 +60,17 @@ export async function issueSecret(
   request: IssueRequest,
   ttlSeconds: number,
 ): Promise<IssuedCredential> {
-  const read = parseVault(leasedSecretSchema, await deps.send({ method: "GET", path: profile.path }), profile.path);
+  const read = parseVault(
+    leasedSecretSchema,
+    await deps.send({ method: "GET", path: profile.path }),
+    profile.path,
+  );
   const readAt = deps.now();
   if (read.lease_id === "") {
     throw new PermanentProviderError(`${profile.path} is not a dynamic secret: Vault returned no lease`);
   }
-  if (read.warnings?.length) deps.logger.warn({ path: profile.path, warnings: read.warnings }, "Vault warnings");
+  if (read.warnings?.length)
+    deps.logger.warn({ path: profile.path, warnings: read.warnings }, "Vault warnings");
   try {
     const bound = await bindLease(deps, read, readAt, ttlSeconds);
     if (bound.seconds === 0 || bound.seconds > ttlSeconds) {
@@ -114,7 +119,12 @@ export function createLeaseJanitor(deps: {
   const waiting = new Map<string, string>();
   const retryMs = deps.retryMs ?? 1_000;
 
-  async function attempt(leaseId: string, expiresAt: number, credentialId: string, made: number): Promise<boolean> {
+  async function attempt(
+    leaseId: string,
+    expiresAt: number,
+    credentialId: string,
+    made: number,
+  ): Promise<boolean> {
     timers.delete(credentialId);
     if (made > 0 && waiting.get(credentialId) !== leaseId) return true;
     try {

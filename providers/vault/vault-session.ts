@@ -43,6 +43,8 @@ export interface VaultSession {
   close(): void;
 }
 
+const MAX_TIMER_MS = 2_147_483_647;
+
 interface CurrentToken {
   token: string;
   /** Epoch ms; null = never expires (or not looked up yet). */
@@ -57,7 +59,9 @@ export function createVaultSession(deps: VaultSessionDeps): VaultSession {
   const renewFraction = deps.renewFraction ?? 2 / 3;
   const retryMs = deps.retryMs ?? 5_000;
   let current: CurrentToken | null =
-    login.method === "token" ? { token: login.token, expiresAt: null, renewable: false, ttlSeconds: 0 } : null;
+    login.method === "token"
+      ? { token: login.token, expiresAt: null, renewable: false, ttlSeconds: 0 }
+      : null;
   let loggingIn: Promise<CurrentToken> | null = null;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -65,9 +69,13 @@ export function createVaultSession(deps: VaultSessionDeps): VaultSession {
   function arm(delayMs: number, action: () => Promise<unknown>): void {
     clearTimeout(timer);
     if (closed) return;
-    timer = setTimeout(() => {
-      action().catch(() => {});
-    }, Math.max(0, delayMs));
+    timer = setTimeout(
+      () => {
+        action().catch(() => {});
+      },
+      // setTimeout fires at once beyond 2^31-1 ms (~24.8 days); clamped, a renewal merely comes early.
+      Math.min(Math.max(0, delayMs), MAX_TIMER_MS),
+    );
     timer.unref();
   }
 
@@ -82,7 +90,11 @@ export function createVaultSession(deps: VaultSessionDeps): VaultSession {
     const delay = (token.expiresAt - now()) * renewFraction;
     if (token.renewable) arm(delay, renew);
     else if (login.method === "approle") arm(delay, relogin);
-    else logger.warn({ expires_at: new Date(token.expiresAt).toISOString() }, "the broker's Vault token is not renewable");
+    else
+      logger.warn(
+        { expires_at: new Date(token.expiresAt).toISOString() },
+        "the broker's Vault token is not renewable",
+      );
   }
 
   async function appRoleLogin(): Promise<CurrentToken> {
@@ -129,7 +141,11 @@ export function createVaultSession(deps: VaultSessionDeps): VaultSession {
     if (!current) return;
     const token = current.token;
     const path = "auth/token/lookup-self";
-    const { data } = parseVault(tokenLookupSchema, await transport.send({ method: "GET", path, token }), path);
+    const { data } = parseVault(
+      tokenLookupSchema,
+      await transport.send({ method: "GET", path, token }),
+      path,
+    );
     const creationTtl = typeof data.creation_ttl === "number" ? data.creation_ttl : data.ttl;
     current = {
       token,

@@ -77,7 +77,8 @@ export function createVaultTransport(options: VaultTransportOptions): VaultTrans
   }
 
   async function send(call: VaultCall): Promise<unknown> {
-    const headers: Record<string, string> = {};
+    // Vault Agent / Proxy with `require_request_header` refuse requests without it; the Vault CLI always sends it.
+    const headers: Record<string, string> = { "X-Vault-Request": "true" };
     if (call.token !== undefined) headers["X-Vault-Token"] = call.token;
     const listing = call.method === "LIST";
     let timer: NodeJS.Timeout | undefined;

@@ -39,7 +39,10 @@ function readSecret(
 
 function loginOf(ctx: ProviderContext, auth: VaultProviderConfig["auth"]): VaultLogin {
   if (auth.method === "token") {
-    return { method: "token", token: readSecret(ctx, "Vault token", { env: auth.token_env, file: auth.token_file }) };
+    return {
+      method: "token",
+      token: readSecret(ctx, "Vault token", { env: auth.token_env, file: auth.token_file }),
+    };
   }
   return {
     method: "approle",
@@ -59,7 +62,8 @@ export async function buildVaultProvider(ctx: ProviderContext): Promise<Credenti
     return null;
   }
   const login = loginOf(ctx, cfg.auth);
-  const ca = cfg.ca_file === undefined ? undefined : readFileSync(path.resolve(ctx.configDir, cfg.ca_file), "utf8");
+  const ca =
+    cfg.ca_file === undefined ? undefined : readFileSync(path.resolve(ctx.configDir, cfg.ca_file), "utf8");
   const transport = createVaultTransport({
     address: cfg.address,
     namespace: cfg.namespace,

@@ -90,6 +90,7 @@ export function createRevokeCredential(deps: {
       handle: credential.handle,
       expiresAt: credential.expiresAt ?? credential.createdAt + credential.ttlSeconds * 1000,
       profile: credential.profile,
+      createdAt: credential.createdAt,
     });
     return outcome ?? undefined;
   }

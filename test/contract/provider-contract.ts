@@ -25,6 +25,12 @@ export interface ContractFixture {
   failRevokesPermanently(): Promise<void> | void;
   clearFaults(): Promise<void> | void;
   teardown(): Promise<void>;
+  /**
+   * Top-level secret fields that identify rather than authenticate (a Vault lease id or token accessor, which
+   * API.md puts in the secret and the handle must hold); every other string in the secret, at any depth, must
+   * stay out of the handle.
+   */
+  identifierFields?: readonly string[];
 }
 
 export interface ContractSubject {
@@ -35,6 +41,14 @@ export interface ContractSubject {
 }
 
 const ATTEMPTS = 3;
+
+/** Every string in a secret, however nested (a Vault secret's password sits under `data`), minus `skip` keys. */
+function secretStrings(value: unknown, skip: ReadonlySet<string> = new Set()): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap((item) => secretStrings(item));
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, item]) => (skip.has(key) ? [] : secretStrings(item)));
+}
 
 /**
  * The one suite every provider passes: issue → usable → revoke → unusable → revoke again → transient failure
@@ -165,8 +179,8 @@ export function runProviderContract(subject: ContractSubject): void {
       expect(await fixture.isUsable(issued)).toBe(true);
       expect(issued.expiresAt).toBeGreaterThan(Date.now());
       expect(issued.downstreamAccount.length).toBeGreaterThan(0);
-      for (const value of Object.values(issued.secret)) {
-        if (typeof value === "string" && value.length >= 8) expect(issued.handle).not.toContain(value);
+      for (const value of secretStrings(issued.secret, new Set(fixture.identifierFields ?? []))) {
+        if (value.length >= 8) expect(issued.handle).not.toContain(value);
       }
     });
 
