@@ -1,0 +1,223 @@
+import type { VerifyResult } from "../audit/audit-verify.js";
+import type { CredentialState } from "../credentials/credential-types.js";
+import type { CloseReason, TaskState } from "../tasks/task-types.js";
+
+/**
+ * The evidence report of one task (`GET /v1/tasks/{id}/evidence`). Snake_case JSON, times RFC 3339 UTC.
+ * The subject task's ancestors appear as facts only (the delegation chain); decisions, approvals,
+ * credentials and events cover the subject task and its descendants.
+ */
+export interface EvidenceReport {
+  report: {
+    kind: "credbroker.evidence";
+    version: 1;
+    generated_at: string;
+    subject_task_id: string;
+    root_task_id: string;
+    /** The instant asked about with `?at=`, or null. */
+    at: string | null;
+  };
+  summary: EvidenceSummary;
+  /** Ancestors, the subject task and its descendants, outermost first (depth, then creation time). */
+  tasks: TaskEntry[];
+  decisions: DecisionEntry[];
+  approvals: ApprovalEntry[];
+  credentials: CredentialEntry[];
+  /** Every event of the subject task and its descendants, in chain (seq) order. */
+  timeline: TimelineEntry[];
+  valid_at: ValidAtAnswer | null;
+  chain: ChainEvidence;
+  controls: ControlFramework[];
+}
+
+export interface EvidenceSummary {
+  initiator: { subject: string; verified: boolean };
+  /** Agents of the delegation chain down to the subject task, outermost first. */
+  agent_chain: string[];
+  tasks: number;
+  /** True when the tree is larger than the report shows (see `tasks`). */
+  truncated: boolean;
+  decisions: { allow: number; deny: number; approval_required: number };
+  credentials: Partial<Record<CredentialState, number>>;
+  approvals: number;
+  events: number;
+}
+
+export type TaskRelation = "ancestor" | "subject" | "descendant";
+
+/** One level of the delegation chain. */
+export interface TaskEntry {
+  task_id: string;
+  relation: TaskRelation;
+  parent_task_id: string | null;
+  depth: number;
+  intent: string;
+  initiator: { subject: string; verified: boolean };
+  owner: string;
+  agent: string;
+  /** Agents of the ancestor tasks, outermost first (the `act` chain of delegated credentials). */
+  act_chain: string[];
+  state: TaskState;
+  created_at: string;
+  deadline: string;
+  closing_at: string | null;
+  closed_at: string | null;
+  close_reason: CloseReason | null;
+  labels: Record<string, string>;
+  /** Child task ids (only listed for the subject task and its descendants). */
+  children: string[];
+}
+
+/** A policy decision, from a `decision` audit event. */
+export interface DecisionEntry {
+  seq: number;
+  time: string;
+  actor: string | null;
+  task_id: string | null;
+  credential_id: string | null;
+  action: string;
+  effect: "allow" | "deny" | "approval_required";
+  policy_ids: string[];
+  policy_set_hash: string;
+}
+
+/** Where an approval ended up: its last recorded state. */
+export type ApprovalOutcome = "pending" | "approved" | "denied" | "expired" | "cancelled" | "redeemed";
+
+/** One approval, folded from its `approval.*` audit events. */
+export interface ApprovalEntry {
+  approval_id: string;
+  task_id: string | null;
+  /** The credential issued on redemption, once there is one. */
+  credential_id: string | null;
+  profile: string | null;
+  outcome: ApprovalOutcome;
+  requested: { by: string | null; at: string; seq: number } | null;
+  /** The human decision: who approved or denied, when, and their comment. */
+  decided: {
+    by: string | null;
+    at: string;
+    seq: number;
+    outcome: "approved" | "denied";
+    comment: string | null;
+  } | null;
+  /** How it ended after that, if it did: expired, cancelled (with the reason) or redeemed. */
+  ended: {
+    by: string | null;
+    at: string;
+    seq: number;
+    outcome: "expired" | "cancelled" | "redeemed";
+    reason: string | null;
+  } | null;
+}
+
+/** How a credential ended, or why it has not. */
+export type RevocationOutcome = "not_issued" | "live" | "revoking" | "revoked" | "expired" | "revoke_failed";
+
+export interface CredentialEntry {
+  credential_id: string;
+  task_id: string;
+  agent: string;
+  profile: string;
+  provider: string;
+  scopes: string[];
+  ttl_seconds: number;
+  /** The reason the agent gave when it asked (its own words). */
+  request_reason: string;
+  downstream_account: string | null;
+  /** Recorded state; an active credential past its expiry shows as `expired`. */
+  state: CredentialState;
+  created_at: string;
+  issued_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+  /** End of validity: min(expires_at, revoked_at); null when it was never issued. */
+  valid_until: string | null;
+  policy_ids: string[];
+  policy_set_hash: string;
+  /** The approval this credential was issued under, if a human had to approve it. */
+  approval_id: string | null;
+  revocation: {
+    outcome: RevocationOutcome;
+    reason: string | null;
+    attempts: number;
+    last_error: string | null;
+    /** Seq of the event that settled it (`credential.revoked|expired|revoke_failed`), if any. */
+    event_seq: number | null;
+  };
+  /** Seqs of every event about this credential. */
+  event_seqs: number[];
+}
+
+export interface TimelineEntry {
+  seq: number;
+  time: string;
+  type: string;
+  actor: string | null;
+  task_id: string | null;
+  credential_id: string | null;
+  /** One readable line. */
+  summary: string;
+  /** The event's chain hash, to match against an audit export. */
+  hash: string;
+}
+
+/** A credential valid at the instant asked about. */
+export interface ValidCredential {
+  credential_id: string;
+  task_id: string;
+  profile: string;
+  provider: string;
+  downstream_account: string | null;
+  issued_at: string;
+  valid_until: string;
+  /** True when revocation failed: the downstream never confirmed it, so it counts as valid until expiry. */
+  revoke_failed: boolean;
+}
+
+export interface ValidAtAnswer {
+  at: string;
+  /** The rule applied, in words. */
+  rule: string;
+  /** Exactly the credentials valid at `at`. */
+  credentials: ValidCredential[];
+  /**
+   * Credentials never recorded as issued whose issuance outcome is unknown (`issue_uncertain`): not valid by
+   * the rule, but a secret may exist downstream until `possibly_until`.
+   */
+  possibly_valid: { credential_id: string; task_id: string; possibly_until: string }[];
+}
+
+/** Verification of the events this report cites, and of the whole chain they belong to. */
+export interface ChainEvidence {
+  cited: {
+    valid: boolean;
+    events: number;
+    /** Pairs of cited events with consecutive seqs whose `prev_hash` link was checked. */
+    links_checked: number;
+    problems: { seq: number; reason: string }[];
+    /** The newest signed checkpoint, and how many cited events it covers. */
+    checkpoint: { seq: number; time: string; kid: string; covers_cited_events: number } | null;
+  };
+  whole_chain: VerifyResult;
+}
+
+/**
+ * `evidenced`: this report shows the control working; `gap`: it shows the control failing; `not_exercised`:
+ * nothing in this task tree exercised it; `by_design`: the broker provides it but a task report cannot show it.
+ */
+export type ControlStatus = "evidenced" | "gap" | "not_exercised" | "by_design";
+
+export interface ControlEntry {
+  id: string;
+  name: string;
+  status: ControlStatus;
+  /** What in this report shows the control, or the gap. */
+  evidence: string;
+}
+
+export interface ControlFramework {
+  framework: "owasp_agentic_top10_2026" | "owasp_nhi_top10_2025" | "csa_maestro" | "nist_ai_rmf_1_0";
+  title: string;
+  controls: ControlEntry[];
+}

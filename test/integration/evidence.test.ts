@@ -1,0 +1,336 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EvidenceReport } from "../../src/evidence/evidence-types.js";
+import { expectApiError } from "../support/api-errors.js";
+import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
+import { TEST_POLICY } from "../support/test-policy.js";
+
+const EVIL_INTENT = `<script>alert("evidence")</script> triage tickets`;
+
+/** The usual test policy, plus the copilot pattern: writing tickets needs a human approver. */
+const POLICY = `${TEST_POLICY}
+@id("write-needs-approval")
+@approval("required")
+forbid (principal, action == Credbroker::Action::"RequestCredential", resource)
+when { context.scopes.contains("tickets:write") && !context.approved };
+
+@id("approvers")
+permit (principal, action == Credbroker::Action::"Approve", resource)
+when { principal.subject like "approver*" };
+`;
+
+let h: Harness;
+let planner: string;
+let worker: string;
+let operator: string;
+let outsider: string;
+
+/** A delegated task whose two credentials lived at different times: one expired, one revoked by close. */
+interface Scenario {
+  rootId: string;
+  childId: string;
+  /** Signer credential of the root task (planner), revoked when the root closed. */
+  revokedId: string;
+  /** Signer credential of the child task (worker), issued later with a 2 s TTL, expired. */
+  expiredId: string;
+  report: EvidenceReport;
+}
+let scenario: Scenario;
+
+const evidence = (taskId: string, token: string, query = "", headers: Record<string, string> = {}) =>
+  h.call("GET", `/v1/tasks/${taskId}/evidence${query}`, { token, headers });
+
+async function report(taskId: string, token = planner, query = ""): Promise<EvidenceReport> {
+  const res = await evidence(taskId, token, query);
+  expect(res.status, res.text).toBe(200);
+  return res.body as EvidenceReport;
+}
+
+const ms = (iso: string | null | undefined): number => {
+  if (!iso) throw new Error("expected a time");
+  return Date.parse(iso);
+};
+
+async function issue(taskId: string, token: string, body: Record<string, unknown>): Promise<string> {
+  const res = await h.call("POST", `/v1/tasks/${taskId}/credentials`, { token, body });
+  expect(res.status, res.text).toBe(201);
+  return res.body.credential_id;
+}
+
+async function buildScenario(): Promise<Scenario> {
+  const root = await h.call("POST", "/v1/tasks", {
+    token: planner,
+    body: { intent: EVIL_INTENT, ttl_seconds: 600, initiator: { subject: "alice@example.com" } },
+  });
+  expect(root.status, root.text).toBe(201);
+  const rootId: string = root.body.task_id;
+  const child = await h.call("POST", "/v1/tasks", {
+    token: planner,
+    body: { intent: "summarise open tickets", ttl_seconds: 300, parent_task_id: rootId, agent: "ci:worker" },
+  });
+  expect(child.status, child.text).toBe(201);
+  const childId: string = child.body.task_id;
+
+  const revokedId = await issue(rootId, planner, { profile: "tickets-api", scopes: ["tickets:read"] });
+  const firstIssued = Date.now();
+  await waitFor(async () => Date.now() > firstIssued + 20, 1_000, "a later issue time");
+  const expiredId = await issue(childId, worker, { profile: "reports-api", ttl_seconds: 2 });
+  const expiring = await report(rootId);
+  const expiresAt = ms(expiring.credentials.find((c) => c.credential_id === expiredId)?.expires_at);
+  await waitFor(async () => Date.now() > expiresAt + 50, 5_000, "the child credential to expire");
+
+  const closed = await h.call("POST", `/v1/tasks/${rootId}/close`, {
+    token: planner,
+    body: { reason: "done" },
+  });
+  expect(closed.status, closed.text).toBe(202);
+  const settled = await waitFor(
+    async () => {
+      const r = await report(rootId);
+      const done = r.tasks.every((t) => t.state === "closed") && r.chain.cited.checkpoint !== null;
+      return done && r.chain.cited.checkpoint!.covers_cited_events > 0 ? r : null;
+    },
+    10_000,
+    "the tree to close and a checkpoint to be signed",
+  );
+  return { rootId, childId, revokedId, expiredId, report: settled };
+}
+
+beforeAll(async () => {
+  h = await startHarness({
+    name: "evidence",
+    policy: POLICY,
+    config: { audit: { checkpoint_interval_seconds: 0.2, checkpoint_every_events: 5 } },
+  });
+  planner = await h.token("planner");
+  worker = await h.token("worker");
+  operator = await h.token("operator");
+  outsider = await h.token("outsider");
+  scenario = await buildScenario();
+});
+afterAll(async () => h?.close());
+
+describe("evidence report of a delegated task", () => {
+  it("shows the delegation chain, decisions with policy ids, and each credential's life", () => {
+    const r = scenario.report;
+    expect(r.report).toMatchObject({
+      kind: "credbroker.evidence",
+      subject_task_id: scenario.rootId,
+      at: null,
+    });
+    expect(r.tasks.map((t) => [t.task_id, t.relation, t.owner, t.agent, t.depth])).toEqual([
+      [scenario.rootId, "subject", "ci:planner", "ci:planner", 0],
+      [scenario.childId, "descendant", "ci:planner", "ci:worker", 1],
+    ]);
+    expect(r.tasks[0]).toMatchObject({ intent: EVIL_INTENT, initiator: { subject: "alice@example.com" } });
+    expect(r.tasks[1]).toMatchObject({ parent_task_id: scenario.rootId, close_reason: "parent_closed" });
+
+    const issues = r.decisions.filter((d) => d.action === "RequestCredential");
+    expect(issues).toHaveLength(2);
+    for (const d of issues) {
+      expect(d).toMatchObject({ effect: "allow", policy_ids: ["ci-tickets"] });
+      expect(d.policy_set_hash).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(r.decisions.map((d) => d.action)).toEqual(expect.arrayContaining(["OpenTask", "DelegateTask"]));
+
+    const byId = new Map(r.credentials.map((c) => [c.credential_id, c]));
+    expect(byId.get(scenario.revokedId)).toMatchObject({
+      provider: "signer",
+      profile: "tickets-api",
+      downstream_account: expect.any(String),
+      state: "revoked",
+      policy_ids: ["ci-tickets"],
+      revocation: { outcome: "revoked", reason: "closed", last_error: null },
+    });
+    expect(byId.get(scenario.revokedId)?.valid_until).toBe(byId.get(scenario.revokedId)?.revoked_at);
+    expect(byId.get(scenario.expiredId)).toMatchObject({
+      agent: "ci:worker",
+      state: "expired",
+      revoked_at: null,
+      revocation: { outcome: "expired" },
+    });
+
+    const seqs = r.timeline.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(r.timeline.map((e) => e.type)).toEqual(
+      expect.arrayContaining([
+        "task.opened",
+        "decision",
+        "credential.issued",
+        "credential.revoked",
+        "task.closed",
+      ]),
+    );
+    expect(r.approvals).toEqual([]);
+    expect(r.chain.cited).toMatchObject({ valid: true, problems: [] });
+    expect(r.chain.whole_chain.valid).toBe(true);
+  });
+
+  it("answers which credentials were valid at each instant", async () => {
+    const byId = new Map(scenario.report.credentials.map((c) => [c.credential_id, c]));
+    const first = byId.get(scenario.revokedId)!;
+    const second = byId.get(scenario.expiredId)!;
+    const [t1, t2, exp2, revoked] = [
+      ms(first.issued_at),
+      ms(second.issued_at),
+      ms(second.expires_at),
+      ms(first.revoked_at),
+    ];
+    expect(t1 < t2 && t2 < exp2 && exp2 < revoked).toBe(true);
+    const instants: [string, number, string[]][] = [
+      ["before any issue", t1 - 1_000, []],
+      ["at the first issue", t1, [scenario.revokedId]],
+      ["between the two issues", Math.floor((t1 + t2) / 2), [scenario.revokedId]],
+      ["while both lived", Math.floor((t2 + exp2) / 2), [scenario.revokedId, scenario.expiredId]],
+      ["after the child credential expired", Math.floor((exp2 + revoked) / 2), [scenario.revokedId]],
+      ["at the revocation", revoked, []],
+      ["after the revocation", revoked + 1_000, []],
+    ];
+    for (const [when, at, expected] of instants) {
+      const iso = new Date(at).toISOString();
+      const r = await report(scenario.rootId, planner, `?at=${encodeURIComponent(iso)}`);
+      expect(r.valid_at?.at, when).toBe(iso);
+      expect(r.valid_at?.credentials.map((c) => c.credential_id).sort(), when).toEqual([...expected].sort());
+    }
+  });
+
+  it("accepts an RFC 3339 time with an offset", async () => {
+    const r = await report(
+      scenario.rootId,
+      planner,
+      `?at=${encodeURIComponent("2020-01-01T01:00:00+01:00")}`,
+    );
+    expect(r.valid_at).toMatchObject({ at: "2020-01-01T00:00:00.000Z", credentials: [] });
+  });
+
+  it("maps the evidence to the four frameworks", () => {
+    const frameworks = scenario.report.controls;
+    expect(frameworks.map((f) => f.framework)).toEqual([
+      "owasp_agentic_top10_2026",
+      "owasp_nhi_top10_2025",
+      "csa_maestro",
+      "nist_ai_rmf_1_0",
+    ]);
+    const status = new Map(frameworks.flatMap((f) => f.controls.map((c) => [c.id, c.status])));
+    expect(status.get("ASI07")).toBe("evidenced");
+    expect(status.get("ASI08")).toBe("evidenced");
+    expect(status.get("NHI1")).toBe("evidenced");
+    expect(status.get("MEASURE 2.7")).toBe("evidenced");
+  });
+
+  it("renders a self-contained HTML page that escapes what agents wrote", async () => {
+    const res = await evidence(scenario.rootId, planner, "", { accept: "text/html" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(res.headers.get("vary")).toMatch(/accept/i);
+    expect(res.text).toContain(scenario.rootId);
+    expect(res.text).toContain("&lt;script&gt;alert(&quot;evidence&quot;)&lt;/script&gt;");
+    expect(res.text).not.toMatch(/<script/i);
+    expect(res.text).not.toMatch(/<(link|img|iframe)\b/i);
+  });
+
+  it("answers JSON when the client prefers it or says nothing", async () => {
+    for (const accept of ["application/json", "*/*", "application/json, text/html;q=0.5"]) {
+      const res = await evidence(scenario.rootId, planner, "", { accept });
+      expect(res.headers.get("content-type"), accept).toMatch(/^application\/json/);
+    }
+  });
+});
+
+describe("approvals in the evidence", () => {
+  it("shows who approved a credential, when, with what comment, and which credential it yielded", async () => {
+    const approver = await h.token("approver-bob");
+    const opened = await h.call("POST", "/v1/tasks", {
+      token: planner,
+      body: { intent: "edit", ttl_seconds: 300 },
+    });
+    const taskId: string = opened.body.task_id;
+    const held = await h.call("POST", `/v1/tasks/${taskId}/credentials`, {
+      token: planner,
+      body: { profile: "tickets-api", scopes: ["tickets:write"], reason: "close duplicates" },
+    });
+    expect(held.status, held.text).toBe(202);
+    const approvalId: string = held.body.approval_id;
+    const approved = await h.call("POST", `/v1/approvals/${approvalId}/approve`, {
+      token: approver,
+      body: { comment: "INC-7 <is> a duplicate" },
+    });
+    expect(approved.status, approved.text).toBe(200);
+    const redeemed = await h.call("GET", `/v1/approvals/${approvalId}`, { token: planner });
+    const credentialId: string = redeemed.body.credential.credential_id;
+
+    const r = await report(taskId);
+    expect(r.approvals).toEqual([
+      expect.objectContaining({
+        approval_id: approvalId,
+        credential_id: credentialId,
+        outcome: "redeemed",
+        requested: expect.objectContaining({ by: "ci:planner" }),
+        decided: expect.objectContaining({
+          by: "ci:approver-bob",
+          outcome: "approved",
+          comment: "INC-7 <is> a duplicate",
+        }),
+      }),
+    ]);
+    expect(r.credentials).toEqual([
+      expect.objectContaining({ credential_id: credentialId, approval_id: approvalId }),
+    ]);
+    expect(
+      r.decisions.filter((d) => d.action === "RequestCredential").map((d) => [d.effect, d.policy_ids]),
+    ).toEqual([
+      ["approval_required", ["write-needs-approval"]],
+      ["allow", ["ci-tickets"]],
+    ]);
+    const asi09 = r.controls.flatMap((f) => f.controls).find((c) => c.id === "ASI09");
+    expect(asi09?.status).toBe("evidenced");
+    const page = await evidence(taskId, planner, "", { accept: "text/html" });
+    expect(page.text).toContain("INC-7 &lt;is&gt; a duplicate");
+  });
+});
+
+describe("who may read it", () => {
+  it("the child's agent sees its task with the parent as the chain above, but not the parent's report", async () => {
+    const r = await report(scenario.childId, worker);
+    expect(r.tasks.map((t) => [t.task_id, t.relation])).toEqual([
+      [scenario.rootId, "ancestor"],
+      [scenario.childId, "subject"],
+    ]);
+    expect(r.credentials.map((c) => c.credential_id)).toEqual([scenario.expiredId]);
+    expect(r.timeline.every((e) => e.task_id === scenario.childId)).toBe(true);
+    expectApiError(await evidence(scenario.rootId, worker), 404, "not_found");
+  });
+
+  it("an unrelated principal gets 404, the same as for a task that does not exist", async () => {
+    const hidden = expectApiError(await evidence(scenario.rootId, outsider), 404, "not_found");
+    const missing = expectApiError(await evidence("tsk_doesnotexist0000", outsider), 404, "not_found");
+    expect(hidden).toEqual(missing);
+  });
+
+  it("an operator the policy allows ReadAudit reads any task's report", async () => {
+    const r = await report(scenario.rootId, operator);
+    expect(r.report.subject_task_id).toBe(scenario.rootId);
+    expect(r.credentials).toHaveLength(2);
+  });
+
+  it("a time that is not RFC 3339 is 400 invalid_request", async () => {
+    for (const at of [
+      "yesterday",
+      "2026-01-01",
+      "2026-01-01T10:00:00",
+      "2026-02-30T10:00:00Z",
+      "1700000000",
+    ]) {
+      expectApiError(
+        await evidence(scenario.rootId, planner, `?at=${encodeURIComponent(at)}`),
+        400,
+        "invalid_request",
+      );
+    }
+    expectApiError(
+      await evidence(scenario.rootId, planner, "?since=2026-01-01T00:00:00Z"),
+      400,
+      "invalid_request",
+    );
+  });
+});
