@@ -12,7 +12,10 @@ export interface VerifyInput {
   /** The checkpoint kept at the retention trim point; the first event must link to it. */
   anchor: Checkpoint | null;
   checkpoints: Checkpoint[];
-  /** The chain head as recorded; the last event must be it (catches truncation). */
+  /**
+   * The chain head read after the checkpoints: events past it (appended during the walk) are not
+   * examined, and the chain must reach it (catches truncation).
+   */
   head?: { seq: number; hash: string } | null;
   /** Whether a checkpoint's signature holds. */
   checkSignature: (checkpoint: Checkpoint) => Promise<boolean>;
@@ -51,6 +54,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyResult> {
   let count = 0;
   let first: number | null = null;
   for await (const event of input.events) {
+    if (input.head && event.seq > input.head.seq && prev.seq >= input.head.seq) break;
     const problem = linkProblem(event, prev);
     if (problem) return invalid(event.seq, problem, count);
     const expected = pinned.get(event.seq);

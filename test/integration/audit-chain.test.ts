@@ -78,6 +78,19 @@ describe("hash-chained audit", () => {
     );
   });
 
+  it("verification stays valid while events are being appended", async () => {
+    const { h, operator } = await busyBroker("chain-live");
+    const agent = await h.token("summariser");
+    const writes = Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        h.call("POST", "/v1/tasks", { token: agent, body: { intent: `live ${i}`, ttl_seconds: 60 } }),
+      ),
+    );
+    const results = await Promise.all([verify(h, operator), verify(h, operator), verify(h, operator)]);
+    await writes;
+    for (const result of results) expect(result, JSON.stringify(result)).toMatchObject({ valid: true });
+  });
+
   it("an event edited in Redis is named", async () => {
     const { h, operator } = await busyBroker("chain-edit");
     const c = chain(h);
