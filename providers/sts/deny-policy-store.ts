@@ -43,7 +43,10 @@ export interface DenyPolicyStore {
 }
 
 export interface DenyPolicyStoreDeps {
-  redis: Pick<Redis, "hset" | "hgetall" | "hmget" | "hdel" | "multi" | "zadd" | "zrem" | "zrangebyscore">;
+  redis: Pick<
+    Redis,
+    "hset" | "hgetall" | "hmget" | "hdel" | "pexpire" | "multi" | "zadd" | "zrem" | "zrangebyscore"
+  >;
   keys: StsRedisKeys;
   lock: RoleLock;
   policies: RolePolicyApi;
@@ -60,6 +63,8 @@ export interface DenyPolicyStoreDeps {
 
 /** STS's longest session: a cut-off can be dropped once this much time has passed since it. */
 const MAX_SESSION_MS = 43_200_000;
+/** A role's bookkeeping outlives its last write by the longest session, so a forgotten role leaves nothing. */
+const BOOKKEEPING_TTL_MS = MAX_SESSION_MS + 3_600_000;
 const PRUNE_BATCH = 50;
 const CUTOFF_FIELD = "c";
 const sessionField = (userId: string): string => `s:${userId}`;
@@ -141,7 +146,9 @@ export function createDenyPolicyStore(deps: DenyPolicyStoreDeps): DenyPolicyStor
     if (settled.length > 0) await redis.hdel(keys.desired(roleArn), ...settled);
     const fields = fieldsOf(next);
     const replace = redis.multi().del(keys.applied(roleArn));
-    if (Object.keys(fields).length > 0) replace.hset(keys.applied(roleArn), fields);
+    if (Object.keys(fields).length > 0) {
+      replace.hset(keys.applied(roleArn), fields).pexpire(keys.applied(roleArn), BOOKKEEPING_TTL_MS);
+    }
     await replace.exec();
     const due = nextPruneAt(next, deps.pruneMarginMs);
     if (due === null) await redis.zrem(keys.pruneDue, roleArn);
@@ -177,6 +184,7 @@ export function createDenyPolicyStore(deps: DenyPolicyStoreDeps): DenyPolicyStor
       const requestedAt = now();
       if (entry.expiresAt + deps.pruneMarginMs <= requestedAt) return { method: "session_deny" };
       await redis.hset(keys.desired(roleArn), sessionField(entry.userId), String(entry.expiresAt));
+      await redis.pexpire(keys.desired(roleArn), BOOKKEEPING_TTL_MS);
       const giveUpAt = performance.now() + deps.lockWaitMs;
       let committed = false;
       for (;;) {

@@ -59,7 +59,11 @@ function profileEntries(profiles: Record<string, ProfileOf<"sts">>): Record<stri
   return entries;
 }
 
-function clients(cfg: StsProviderConfig, env: ProviderContext["env"]) {
+/** SDK clients for STS and IAM from `providers.sts`. */
+export function stsClients(
+  cfg: StsProviderConfig,
+  env: ProviderContext["env"],
+): { sts: STSClient; iam: IAMClient } {
   const credentials = credentialsFrom(env);
   const base = {
     region: cfg.region,
@@ -87,18 +91,39 @@ export async function buildStsProvider(ctx: ProviderContext): Promise<Credential
       throw new Error("sts profiles are configured but providers.sts is not");
     return null;
   }
-  const entries = profileEntries(profiles);
-  const { sts, iam } = clients(cfg, ctx.env);
-  const now = () => ctx.clock.now();
+  return assembleStsProvider({
+    config: cfg,
+    profiles,
+    redis: ctx.redis,
+    keyPrefix: ctx.config.redis.key_prefix,
+    now: () => ctx.clock.now(),
+    ...stsClients(cfg, ctx.env),
+  });
+}
+
+/**
+ * The provider over given SDK clients (the builder makes them from config; a test may hand in clients with
+ * a fault-injecting middleware). The provider owns the clients and destroys them on close.
+ */
+export function assembleStsProvider(deps: {
+  config: StsProviderConfig;
+  profiles: Record<string, ProfileOf<"sts">>;
+  redis: ProviderContext["redis"];
+  keyPrefix: string;
+  now: () => number;
+  sts: STSClient;
+  iam: IAMClient;
+}): CredentialProvider {
+  const { config: cfg, redis, sts, iam, now } = deps;
   // A commit is a read and a write, each up to max_attempts × timeout: the lock must outlast it.
   const commitBudgetMs = Math.max(30_000, 4 * cfg.timeout_ms * cfg.max_attempts);
   return createStsProvider({
     sts,
     roles: createRoleDirectory({ iam, now, cacheMs: ROLE_CACHE_MS }),
     denies: createDenyPolicyStore({
-      redis: ctx.redis,
-      keys: stsRedisKeys(ctx.config.redis.key_prefix),
-      lock: createRoleLock({ redis: ctx.redis, ttlMs: commitBudgetMs }),
+      redis,
+      keys: stsRedisKeys(deps.keyPrefix),
+      lock: createRoleLock({ redis, ttlMs: commitBudgetMs }),
       policies: createRolePolicyApi({ iam, policyName: DENY_POLICY_NAME }),
       now,
       pruneMarginMs: PRUNE_MARGIN_MS,
@@ -106,7 +131,7 @@ export async function buildStsProvider(ctx: ProviderContext): Promise<Credential
       lockWaitMs: commitBudgetMs,
       pollMs: LOCK_POLL_MS,
     }),
-    profiles: entries,
+    profiles: profileEntries(deps.profiles),
     now,
     closeClients: () => {
       sts.destroy();
