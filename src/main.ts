@@ -1,12 +1,13 @@
 import { Command, Option } from "commander";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { type BrokerRole, createBroker } from "./app.js";
-import { ConfigError, loadConfigFile } from "./config/load-config.js";
-import { DEV_AUDIENCE, startDevMode } from "./dev/dev-mode.js";
+import type { BrokerRole } from "./app.js";
+import { registerOperatorCommands } from "./cli/operator-commands.js";
+import { ConfigError } from "./config/load-config.js";
 import { readDevState } from "./dev/dev-state.js";
 import { createOidcIssuer } from "./dev/oidc-issuer.js";
-import { installSighupReload } from "./policy/sighup.js";
-import { createLogger } from "./shared/logger.js";
+
+/** The dev issuer's audience (kept here so `--help` does not load dev mode). */
+const DEV_AUDIENCE = "credbroker";
 
 /** Stops on SIGINT/SIGTERM: HTTP drains first, then workers, then Redis. A second signal forces exit. */
 function onShutdown(stop: () => Promise<void>): void {
@@ -31,8 +32,18 @@ const ROLES: readonly BrokerRole[] = ["all", "api", "worker"];
 
 async function serve(options: { config: string; role: string }): Promise<void> {
   const role = ROLES.find((r) => r === options.role);
-  if (!role) throw new Error(`unknown role "${options.role}" (from --role or CREDBROKER_ROLE): use all, api or worker`);
+  if (!role)
+    throw new Error(
+      `unknown role "${options.role}" (from --role or CREDBROKER_ROLE): use all, api or worker`,
+    );
+  const { createLogger } = await import("./shared/logger.js");
   const logger = createLogger();
+  // The broker is loaded only for `serve` and `dev`, so operator commands start fast.
+  const [{ createBroker }, { loadConfigFile }, { installSighupReload }] = await Promise.all([
+    import("./app.js"),
+    import("./config/load-config.js"),
+    import("./policy/sighup.js"),
+  ]);
   const { config, configDir } = loadConfigFile(options.config);
   const broker = await createBroker({ config, configDir, role, logger });
   const uninstall = installSighupReload(broker.policy, logger);
@@ -49,6 +60,7 @@ async function serve(options: { config: string; role: string }): Promise<void> {
 }
 
 async function dev(options: { port: string }): Promise<void> {
+  const { startDevMode } = await import("./dev/dev-mode.js");
   const { stop } = await startDevMode({ port: Number(options.port), cwd: process.cwd() });
   onShutdown(stop);
 }
@@ -108,6 +120,7 @@ program
   .requiredOption("--token <jwt>", "the access token")
   .option("--audience <aud>", "required audience")
   .action(verify);
+registerOperatorCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
