@@ -1,0 +1,78 @@
+import autocannon from "autocannon";
+
+/** One request the load generator cycles through (every connection walks the list in order). */
+export interface LoadRequest {
+  method: "POST" | "GET";
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadOptions {
+  title: string;
+  url: string;
+  requests: LoadRequest[];
+  connections: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+  /** Called between the warm-up and the measured run (e.g. to snapshot server-side metrics). */
+  beforeMeasure?: () => Promise<void>;
+}
+
+export interface LoadResult {
+  title: string;
+  /** 2xx responses per second over the measured run. */
+  rps: number;
+  /** Mean of autocannon's per-second request samples (all statuses). */
+  rpsSampled: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  durationSeconds: number;
+  statusCodes: Record<string, number>;
+}
+
+/**
+ * Runs autocannon programmatically in one worker thread (so it does not share the event loop with the
+ * in-process servers it measures; it still shares the machine's cores). Warm-up results are discarded.
+ */
+async function fire(options: LoadOptions, durationSeconds: number): Promise<autocannon.Result> {
+  return autocannon({
+    title: options.title,
+    url: options.url,
+    connections: options.connections,
+    duration: durationSeconds,
+    workers: 1,
+    timeout: 10,
+    requests: options.requests.map((request) => ({ ...request })),
+  });
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  if (options.warmupSeconds > 0) await fire(options, options.warmupSeconds);
+  if (options.beforeMeasure) await options.beforeMeasure();
+  const result = await fire(options, options.durationSeconds);
+  const statusCodes: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
+    statusCodes[code] = stat.count ?? 0;
+  return {
+    title: options.title,
+    rps: result["2xx"] / result.duration,
+    rpsSampled: result.requests.average,
+    latencyMs: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+      mean: result.latency.mean,
+    },
+    ok: result["2xx"],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    durationSeconds: result.duration,
+    statusCodes,
+  };
+}
