@@ -41,7 +41,7 @@ import { createRevokeCredential } from "./revocation/revoke-credential.js";
 import { createTaskCloser } from "./revocation/task-closer.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import { createLogger, type Logger } from "./shared/logger.js";
-import { connectRedis, type Redis, waitForRedis } from "./shared/redis.js";
+import { connectRedis, type RedisClient, waitForRedis } from "./shared/redis.js";
 import { within } from "./shared/within.js";
 import { createDecider } from "./tasks/task-access.js";
 import { createTaskService } from "./tasks/task-service.js";
@@ -72,7 +72,7 @@ export interface Broker {
   readonly policy: PolicyEngine;
   readonly audit: AuditLog;
   readonly worker: RevocationWorker | null;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Starts the HTTP server (api and all roles); resolves with the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop: HTTP first, then the worker, then Redis. */
@@ -144,7 +144,7 @@ function approvalNotifier(
 
 /** The worker's audit sealing loop: checkpoints and retention, at most every 5 s. */
 function startSealing(deps: {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   checkpoints: AuditCheckpoints;
   clock: Clock;
@@ -180,8 +180,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const logger = options.logger ?? createLogger();
   const keyPrefix = config.redis.key_prefix;
 
-  const redis = connectRedis(config.redis.url, "commands");
-  const queueConnection = connectRedis(config.redis.url, "blocking");
+  const redis = connectRedis(config.redis, "commands", env);
+  const queueConnection = connectRedis(config.redis, "blocking", env);
   await Promise.all([waitForRedis(redis), waitForRedis(queueConnection)]);
 
   const providers = await buildProviders({ config, configDir: options.configDir, redis, clock, env, logger });

@@ -16,7 +16,7 @@ const CATEGORIES = [
   ["audit events", /^\{audit\}:/],
   ["queue (BullMQ)", /^\{bull\}:/],
   ["signer deny-list", /^signer:deny:/],
-  ["signer keys", /^signer:/],
+  ["signer keys", /^(\{signer\}|signer):/],
   ["rate limit", /^rl:/],
   ["revocations", /^rev:/],
 ] as const;

@@ -29,13 +29,18 @@ const REFRESH_MS = 5_000;
 const UNKNOWN_KID_REFRESH_MS = 1_000;
 const ROTATION_ATTEMPTS = 3;
 
-/** Every Redis key of the signer, built in one place. */
+/**
+ * Every Redis key of the signer, built in one place. `keys` and `current` share the `{signer}` hash tag:
+ * the initialise and rotate scripts touch both, which on Redis Cluster requires one slot.
+ */
 export function signerRedisKeys(keyPrefix: string) {
   return {
     /** Hash: kid → JSON key record (see `keyRecordSchema`). */
-    keys: `${keyPrefix}:signer:keys`,
+    keys: `${keyPrefix}:{signer}:keys`,
     /** String: the kid that signs now. */
-    current: `${keyPrefix}:signer:current`,
+    current: `${keyPrefix}:{signer}:current`,
+    /** The untagged names `keys` and `current` had before Cluster support; read at start to adopt that ring. */
+    legacy: { keys: `${keyPrefix}:signer:keys`, current: `${keyPrefix}:signer:current` },
     /** String with a TTL: present while the token with this jti is revoked and not yet expired. */
     deny: (jti: string) => `${keyPrefix}:signer:deny:${jti}`,
   };
@@ -238,13 +243,14 @@ const toKnown = (record: KeyRecord): KnownKey => ({
 });
 
 /**
- * KEYS[1] keys hash, KEYS[2] current kid. ARGV[1] new kid, ARGV[2] its record JSON.
- * Result: the current kid — ours if no key existed, else the one another replica stored first.
+ * KEYS[1] keys hash, KEYS[2] current kid. ARGV[1] the kid to make current, ARGV[2..] kid/record JSON pairs
+ * (a new key, or the keys adopted from the legacy names).
+ * Result: the current kid — ARGV[1] if no key existed, else the one another replica stored first.
  */
 const INITIALISE_SCRIPT = `
 local existing = redis.call("GET", KEYS[2])
 if existing then return existing end
-redis.call("HSET", KEYS[1], ARGV[1], ARGV[2])
+redis.call("HSET", KEYS[1], unpack(ARGV, 2))
 redis.call("SET", KEYS[2], ARGV[1])
 return ARGV[1]`;
 
@@ -323,21 +329,33 @@ function redisSource(deps: SignerKeyRingDeps): KeySource {
     return { kid: record.kid, alg: record.alg, privateKey };
   }
 
+  /** Copies a ring stored under the legacy key names (records are validated by the read that follows). */
+  async function adoptLegacy(): Promise<boolean> {
+    const legacyCurrent = await redis.get(keys.legacy.current);
+    const legacyRecords = await redis.hgetall(keys.legacy.keys);
+    if (legacyCurrent === null || !(legacyCurrent in legacyRecords)) return false;
+    const pairs = Object.entries(legacyRecords).flat();
+    await redis.eval(INITIALISE_SCRIPT, 2, keys.keys, keys.current, legacyCurrent, ...pairs);
+    return true;
+  }
+
   async function load(): Promise<Snapshot> {
     let { currentKid, records } = await readRecords();
-    if (currentKid === null) {
+    if (currentKid === null && !(await adoptLegacy())) {
       const first = await generate();
+      const kid = first.record.kid;
       const winner = await redis.eval(
         INITIALISE_SCRIPT,
         2,
         keys.keys,
         keys.current,
-        first.record.kid,
+        kid,
+        kid,
         JSON.stringify(first.record),
       );
-      if (winner === first.record.kid) unsealed = first.key;
-      ({ currentKid, records } = await readRecords());
+      if (winner === kid) unsealed = first.key;
     }
+    if (currentKid === null) ({ currentKid, records } = await readRecords());
     const record = currentKid === null ? undefined : records.get(currentKid);
     if (record === undefined) {
       throw new SignerKeyError(

@@ -1,11 +1,12 @@
-import type { Redis } from "ioredis";
 import { TRANSITION_SCRIPT } from "../credentials/credential-scripts.js";
-import { execOrThrow, hgetallMany } from "../shared/redis-pipeline.js";
+import type { RedisClient } from "../shared/redis.js";
+import { hgetallMany, inOrder } from "../shared/redis-batch.js";
 import { decodeApproval, encodeApproval } from "./approval-codec.js";
 import { approvalKeys } from "./approval-keys.js";
 import { APPROVAL_STATES, type Approval, type ApprovalState } from "./approval-types.js";
 
 export interface ApprovalStore {
+  /** Writes a new approval: the indexes first (hints), then the record (with its expiry) and the task's list. */
   create(approval: Approval): Promise<void>;
   get(approvalId: string): Promise<Approval | null>;
   listForTask(taskId: string): Promise<Approval[]>;
@@ -21,7 +22,7 @@ export interface ApprovalStore {
 
 /** Approval records in Redis (handles and request facts only: never a secret). */
 export function createApprovalStore(deps: {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   retentionSeconds: number;
 }): ApprovalStore {
@@ -32,14 +33,18 @@ export function createApprovalStore(deps: {
   return {
     async create(approval) {
       const key = keys.approval(approval.taskId, approval.id);
-      await execOrThrow(
-        redis
-          .pipeline()
-          .hset(keys.index, approval.id, approval.taskId)
-          .zadd(keys.pending, approval.expiresAt, approval.id)
-          .hset(key, encodeApproval(approval))
-          .pexpireat(key, approval.expiresAt + deps.retentionSeconds * 1000)
-          .rpush(keys.ofTask(approval.taskId), approval.id),
+      await inOrder(
+        redis,
+        [
+          () => redis.hset(keys.index, approval.id, approval.taskId),
+          () => redis.zadd(keys.pending, approval.expiresAt, approval.id),
+        ],
+        () =>
+          Promise.all([
+            redis.hset(key, encodeApproval(approval)),
+            redis.pexpireat(key, approval.expiresAt + deps.retentionSeconds * 1000),
+            redis.rpush(keys.ofTask(approval.taskId), approval.id),
+          ]),
       );
     },
     async get(approvalId) {

@@ -1,9 +1,9 @@
-import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { DocumentSigner } from "../../providers/signer/document-signer.js";
 import type { PublicSignerJwk } from "../../providers/signer/signer-keys.js";
 import type { Clock } from "../shared/clock.js";
 import { toIso } from "../shared/clock.js";
+import type { RedisClient } from "../shared/redis.js";
 import { parseHead } from "./audit-chain.js";
 import { auditKeys } from "./audit-keys.js";
 import { canonicalJson } from "./canonical-json.js";
@@ -42,7 +42,7 @@ export interface AuditCheckpoints {
 
 /** Signed checkpoints of the audit chain, kept in a sorted set by sequence number. */
 export function createAuditCheckpoints(deps: {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   clock: Clock;
   signer: DocumentSigner;

@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
 import type { Clock } from "../shared/clock.js";
 import { toIso } from "../shared/clock.js";
 import { unavailable } from "../shared/errors.js";
+import type { RedisClient } from "../shared/redis.js";
 import { AUDIT_APPEND_SCRIPT } from "./audit-append-script.js";
 import { type ChainHead, eventJson, formatHead, hashEvent, parseHead } from "./audit-chain.js";
 import { auditKeys } from "./audit-keys.js";
@@ -51,7 +51,7 @@ const MAX_CAS_ATTEMPTS = 100;
  * A hash-chained audit log in a Redis Stream. Appends from one process are batched (one round trip per
  * batch); appends from many processes stay one chain through a compare-and-set on the head.
  */
-export function createAuditLog(deps: { redis: Redis; keyPrefix: string; clock: Clock }): AuditLog {
+export function createAuditLog(deps: { redis: RedisClient; keyPrefix: string; clock: Clock }): AuditLog {
   const keys = auditKeys(deps.keyPrefix);
   const queue: PendingAppend[] = [];
   let head: ChainHead | null | undefined;

@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
+import type { RedisClient } from "../shared/redis.js";
 import type { AuditCheckpoints } from "./audit-checkpoints.js";
 import { auditKeys } from "./audit-keys.js";
 import { parseStoredEvent } from "./audit-parse.js";
@@ -17,7 +17,7 @@ export interface SealerOptions {
  * retention trimming that keeps a checkpoint at the trim point so the rest of the chain still verifies.
  */
 export function createAuditSealer(deps: {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   checkpoints: AuditCheckpoints;
   clock: Clock;

@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from "../shared/clock.js";
-import type { Redis } from "../shared/redis.js";
+import type { RedisClient } from "../shared/redis.js";
 
 /**
  * Remembers which assertions were already exchanged, per issuer, until they expire (standards.md §1.1
@@ -15,7 +15,7 @@ export interface ReplayGuard {
 }
 
 export interface RedisReplayGuardDeps {
-  redis: Pick<Redis, "set">;
+  redis: Pick<RedisClient, "set">;
   /** Key namespace, e.g. the configured `redis.key_prefix`. */
   keyPrefix: string;
   /** Source of "now" for the record's time to live. Default: the system clock. */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { signerProfileSchema, signerProviderConfigSchema } from "../../providers/signer/signer-config.js";
 import { stsProfileSchema, stsProviderConfigSchema } from "../../providers/sts/sts-config.js";
 import { vaultProfileSchema, vaultProviderConfigSchema } from "../../providers/vault/vault-config.js";
+import { redisConfigSchema } from "./redis-config.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
@@ -84,15 +85,7 @@ export const configSchema = z
         trust_proxy: z.number().int().nonnegative().default(0),
       })
       .strict(),
-    redis: z
-      .object({
-        url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
-        key_prefix: z
-          .string()
-          .regex(/^[A-Za-z0-9_-]{1,32}$/)
-          .default("cb"),
-      })
-      .strict(),
+    redis: redisConfigSchema,
     issuers: z.array(issuerSchema).default([]),
     policy: z
       .object({ files: z.array(z.string()).default([]) })
@@ -178,7 +171,11 @@ export const configSchema = z
         retention_days: z.number().positive().optional(),
       })
       .strict()
-      .default({ hmac_key_env: "CREDBROKER_AUDIT_HMAC_KEY", checkpoint_every_events: 1000, checkpoint_interval_seconds: 300 }),
+      .default({
+        hmac_key_env: "CREDBROKER_AUDIT_HMAC_KEY",
+        checkpoint_every_events: 1000,
+        checkpoint_interval_seconds: 300,
+      }),
   })
   .strict();
 

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
-import { execOrThrow, hgetallMany } from "../shared/redis-pipeline.js";
+import type { RedisClient } from "../shared/redis.js";
+import { hgetallMany } from "../shared/redis-batch.js";
 import { taskKeys } from "../tasks/task-keys.js";
 import { decodeCredential, encodeNewCredential } from "./credential-codec.js";
 import { type CredentialKeys, credentialKeys } from "./credential-keys.js";
@@ -47,8 +47,9 @@ export interface CredentialStore {
 
 const parseState = (raw: string): CredentialState | null => CREDENTIAL_STATES.find((s) => s === raw) ?? null;
 
+/** Credential records and their indexes; every multi-slot write works on standalone, Sentinel and Cluster. */
 export function createCredentialStore(deps: {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   now: () => number;
 }): CredentialStore {
@@ -57,13 +58,13 @@ export function createCredentialStore(deps: {
   const tasks = taskKeys(deps.keyPrefix);
 
   async function syncIndexes(credential: Pick<Credential, "id">, to: CredentialState, expiresAt?: number) {
-    const pipeline = redis.pipeline();
-    if (to !== "pending") pipeline.zrem(keys.pending, credential.id);
-    if (to === "active" && expiresAt !== undefined) pipeline.zadd(keys.active, expiresAt, credential.id);
-    if (to !== "active") pipeline.zrem(keys.active, credential.id);
-    if (to === "revoke_failed") pipeline.zadd(keys.failed, deps.now(), credential.id);
-    else pipeline.zrem(keys.failed, credential.id);
-    await execOrThrow(pipeline);
+    const id = credential.id;
+    await Promise.all([
+      to !== "pending" ? redis.zrem(keys.pending, id) : null,
+      to === "active" && expiresAt !== undefined ? redis.zadd(keys.active, expiresAt, id) : null,
+      to !== "active" ? redis.zrem(keys.active, id) : null,
+      to === "revoke_failed" ? redis.zadd(keys.failed, deps.now(), id) : redis.zrem(keys.failed, id),
+    ]);
   }
 
   async function getMany(refs: { taskId: string; credentialId: string }[]): Promise<Credential[]> {
@@ -80,13 +81,12 @@ export function createCredentialStore(deps: {
   return {
     keys,
     async createPending(credential, now) {
-      await execOrThrow(
-        redis
-          .pipeline()
-          .hset(keys.index, credential.id, credential.taskId)
-          .zadd(keys.pending, credential.createdAt, credential.id)
-          .zadd(keys.all, credential.createdAt, credential.id),
-      );
+      // The hints are durable before the record exists (a failed hint write records nothing).
+      await Promise.all([
+        redis.hset(keys.index, credential.id, credential.taskId),
+        redis.zadd(keys.pending, credential.createdAt, credential.id),
+        redis.zadd(keys.all, credential.createdAt, credential.id),
+      ]);
       const reply = String(
         await redis.eval(
           CREATE_PENDING_SCRIPT,
@@ -100,13 +100,11 @@ export function createCredentialStore(deps: {
         ),
       );
       if (reply !== "ok") {
-        await execOrThrow(
-          redis
-            .pipeline()
-            .zrem(keys.pending, credential.id)
-            .zrem(keys.all, credential.id)
-            .hdel(keys.index, credential.id),
-        );
+        await Promise.all([
+          redis.zrem(keys.pending, credential.id),
+          redis.zrem(keys.all, credential.id),
+          redis.hdel(keys.index, credential.id),
+        ]);
       }
       return reply === "ok" ? "ok" : reply === "missing" ? "missing" : "task_not_open";
     },

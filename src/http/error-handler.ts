@@ -25,7 +25,12 @@ function fromBodyParser(err: unknown): BrokerError | null {
 }
 
 /** Error classes ioredis raises for a store that refuses or cannot take a command (identified by class name). */
-const STORE_ERROR_NAMES = new Set(["ReplyError", "MaxRetriesPerRequestError", "AbortError"]);
+const STORE_ERROR_NAMES = new Set([
+  "ReplyError",
+  "MaxRetriesPerRequestError",
+  "AbortError",
+  "ClusterAllFailedError",
+]);
 
 /**
  * Fail closed (DESIGN guarantee 4): an unexpected error while the store is unreachable, or an error the

@@ -1,11 +1,16 @@
 import type { NextFunction, Request, Response } from "express";
-import type { Redis } from "ioredis";
 import type { Clock } from "../shared/clock.js";
 import { BrokerError } from "../shared/errors.js";
+import type { RedisClient } from "../shared/redis.js";
 import { principalOf } from "./principal-of.js";
 
 /** Per-principal fixed one-minute window in Redis, shared by every api replica. */
-export function createRateLimit(deps: { redis: Redis; keyPrefix: string; perMinute: number; clock: Clock }) {
+export function createRateLimit(deps: {
+  redis: RedisClient;
+  keyPrefix: string;
+  perMinute: number;
+  clock: Clock;
+}) {
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const now = deps.clock.now();
     const window = Math.floor(now / 60_000);

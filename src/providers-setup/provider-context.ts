@@ -1,14 +1,14 @@
-import type { Redis } from "ioredis";
 import type { ProviderKind } from "../../providers/provider.js";
 import type { BrokerConfig, ProfileConfig } from "../config/config-schema.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
+import type { RedisClient } from "../shared/redis.js";
 
 /** What every provider builder may use: config, Redis, clock, env (for secrets), logger. */
 export interface ProviderContext {
   config: BrokerConfig;
   configDir: string;
-  redis: Redis;
+  redis: RedisClient;
   clock: Clock;
   env: Readonly<Record<string, string | undefined>>;
   logger: Logger;

@@ -1,4 +1,3 @@
-import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
@@ -6,7 +5,7 @@ import { type Credential, SETTLED_STATES } from "../credentials/credential-types
 import type { Clock } from "../shared/clock.js";
 import { toIso } from "../shared/clock.js";
 import { newId } from "../shared/ids.js";
-import { execOrThrow } from "../shared/redis-pipeline.js";
+import type { RedisClient } from "../shared/redis.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
 import type { TaskCloser } from "./task-closer.js";
@@ -30,11 +29,19 @@ export interface RevocationStatus {
   created_at: string;
   tasks: number;
   credentials: number;
-  progress?: { revoked: number; expired: number; not_issued: number; revoking: number; revoke_failed: number };
+  progress?: {
+    revoked: number;
+    expired: number;
+    not_issued: number;
+    revoking: number;
+    revoke_failed: number;
+  };
   failed?: { credential_id: string; task_id: string; last_error: string | null }[];
 }
 
 const CLOSE_CONCURRENCY = 32;
+/** Credential ids per HSET of a revocation's list: no single command holds Redis for long. */
+const HSET_CHUNK = 1_000;
 /** Revocation records (and their credential lists) are kept 30 days; the audit log keeps the rest. */
 const RECORD_TTL_SECONDS = 30 * 86_400;
 
@@ -66,7 +73,7 @@ const storedStatus = z.object({
  * `closing` with revocation jobs queued; progress is read back from the credential records.
  */
 export function createEmergencyRevocation(deps: {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   tasks: TaskStore;
   credentials: CredentialStore;
@@ -146,10 +153,17 @@ export function createEmergencyRevocation(deps: {
       tasks: taskIds.length,
       credentials: affected.length,
     };
-    const pipeline = deps.redis.pipeline().set(recordKey(status.revocation_id), JSON.stringify(status), "EX", RECORD_TTL_SECONDS);
-    for (const c of affected) pipeline.hset(credsKey(status.revocation_id), c.id, c.taskId);
-    pipeline.expire(credsKey(status.revocation_id), RECORD_TTL_SECONDS);
-    await execOrThrow(pipeline);
+    const id = status.revocation_id;
+    const chunks = Array.from({ length: Math.ceil(affected.length / HSET_CHUNK) }, (_, i) =>
+      affected.slice(i * HSET_CHUNK, (i + 1) * HSET_CHUNK),
+    );
+    await Promise.all([
+      deps.redis.set(recordKey(id), JSON.stringify(status), "EX", RECORD_TTL_SECONDS),
+      ...chunks.map((chunk) =>
+        deps.redis.hset(credsKey(id), Object.fromEntries(chunk.map((c) => [c.id, c.taskId]))),
+      ),
+      deps.redis.expire(credsKey(id), RECORD_TTL_SECONDS),
+    ]);
     await deps.audit.append({
       type: "revocation.started",
       actor,

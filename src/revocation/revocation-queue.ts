@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis.js";
 import { bullPrefix, deadlineJobId, type JobName, type JobPayload, QUEUE_NAME } from "./revocation-jobs.js";
 
 export interface RevocationQueueOptions {
@@ -25,7 +25,7 @@ export interface RevocationQueue {
 }
 
 export function createRevocationQueue(deps: {
-  connection: Redis;
+  connection: RedisClient;
   keyPrefix: string;
   options: RevocationQueueOptions;
 }): RevocationQueue {

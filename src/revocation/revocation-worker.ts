@@ -1,6 +1,6 @@
 import { type Job, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "../shared/logger.js";
+import type { RedisClient } from "../shared/redis.js";
 import { within } from "../shared/within.js";
 import type { CloseReason } from "../tasks/task-types.js";
 import type { ReconcileReport } from "./reconciler.js";
@@ -19,7 +19,7 @@ export interface RevocationWorker {
  * reconcile scheduler on every interval, so even a wiped queue heals itself from the Redis records.
  */
 export function startRevocationWorker(deps: {
-  connection: Redis;
+  connection: RedisClient;
   keyPrefix: string;
   concurrency: number;
   attempts: number;

@@ -1,23 +1,66 @@
-import { Redis, type RedisOptions } from "ioredis";
-
-export type { Redis } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { RedisConfig } from "../config/redis-config.js";
 
 /**
- * Opens a Redis connection. BullMQ workers need `maxRetriesPerRequest: null` (they block); request-path
- * connections keep a bound so a dead Redis turns into a fast 503 instead of a hung request.
+ * A connection to the broker's Redis, whatever its topology: ioredis' `Redis` (one server, or the master
+ * a Sentinel names) or `Cluster`. Both classes carry the same command typings, so code written against
+ * this union runs on all three, without casts. What Cluster adds is a rule the types cannot express: the
+ * keys of one Lua script, MULTI or explicit pipeline must share one slot (one hash tag). Keys of
+ * different slots go out as separate commands (see `redis-batch.ts`).
  */
-export function connectRedis(url: string, role: "commands" | "blocking"): Redis {
-  const options: RedisOptions = {
-    maxRetriesPerRequest: role === "blocking" ? null : 2,
-    enableOfflineQueue: role === "blocking",
-    connectTimeout: 5_000,
-    lazyConnect: false,
-  };
-  return new Redis(url, options);
+export type RedisClient = Redis | Cluster;
+
+/**
+ * `commands`: requests, stores and audit. It fails fast (2 retries, no offline queue), so a dead Redis
+ * turns into a quick 503 instead of a hung request. `blocking`: BullMQ, which blocks and needs
+ * `maxRetriesPerRequest: null`; it queues commands while reconnecting.
+ *
+ * Neither auto-pipelines: ioredis keeps one auto-pipeline in flight per node, so under concurrent
+ * requests every command waits for the previous batch's round trip (measured slower than sending at once).
+ */
+export type RedisRole = "commands" | "blocking";
+
+/** Opens a connection to the configured topology; passwords come from the env vars the config names. */
+export function connectRedis(
+  config: RedisConfig,
+  role: RedisRole,
+  env: Readonly<Record<string, string | undefined>>,
+): RedisClient {
+  const commands = role === "commands";
+  const perNode: RedisOptions = { maxRetriesPerRequest: commands ? 2 : null, connectTimeout: 5_000 };
+  const queueing: RedisOptions = { enableOfflineQueue: !commands };
+  const secret = (name: string): string | undefined => env[name] || undefined;
+
+  if (config.cluster) {
+    const { nodes, username, password_env, tls } = config.cluster;
+    return new Cluster(nodes, {
+      ...queueing,
+      redisOptions: { ...perNode, username, password: secret(password_env), ...(tls ? { tls: {} } : {}) },
+    });
+  }
+  if (config.sentinel) {
+    const sentinel = config.sentinel;
+    return new Redis({
+      ...perNode,
+      ...queueing,
+      sentinels: sentinel.sentinels,
+      name: sentinel.name,
+      db: sentinel.db,
+      username: sentinel.username,
+      password: secret(sentinel.password_env),
+      sentinelPassword: secret(sentinel.sentinel_password_env),
+      // Reconnect as soon as a Sentinel announces a new master, not when the old one is demoted: writes
+      // the old master takes in between are lost when it resyncs from the new one.
+      failoverDetector: true,
+      ...(sentinel.tls ? { tls: {}, enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+    });
+  }
+  if (config.url !== undefined) return new Redis(config.url, { ...perNode, ...queueing });
+  throw new Error("redis: no topology configured (the config schema requires url, sentinel or cluster)");
 }
 
-/** Resolves once the connection is ready, or rejects with the connection error. */
-export async function waitForRedis(redis: Redis, timeoutMs = 5_000): Promise<void> {
+/** Resolves once the connection is ready (a Cluster: slots known), or rejects after `timeoutMs`. */
+export async function waitForRedis(redis: RedisClient, timeoutMs = 5_000): Promise<void> {
   if (redis.status === "ready") return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Redis not ready after ${timeoutMs} ms`)), timeoutMs);

@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import { z } from "zod";
-import { execOrThrow, hgetallMany } from "../shared/redis-pipeline.js";
+import type { RedisClient } from "../shared/redis.js";
+import { hgetallMany, inOrder } from "../shared/redis-batch.js";
 import { decodeTask, encodeTask } from "./task-codec.js";
 import { type TaskKeys, taskKeys } from "./task-keys.js";
 import { BEGIN_CLOSE_SCRIPT, COMPLETE_CLOSE_SCRIPT } from "./task-scripts.js";
@@ -31,7 +31,8 @@ export interface TaskStore {
   page(limit: number, offset: number): Promise<{ ids: string[] }>;
 }
 
-export function createTaskStore(deps: { redis: Redis; keyPrefix: string }): TaskStore {
+/** Task records and their indexes; every multi-slot write works on standalone, Sentinel and Cluster. */
+export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string }): TaskStore {
   const { redis } = deps;
   const keys = taskKeys(deps.keyPrefix);
 
@@ -43,12 +44,16 @@ export function createTaskStore(deps: { redis: Redis; keyPrefix: string }): Task
   return {
     keys,
     async create(task) {
-      const pipeline = redis.pipeline();
-      pipeline.zadd(keys.all, task.createdAt, task.id);
-      pipeline.zadd(keys.open, task.deadline, task.id);
-      if (task.parentId) pipeline.rpush(keys.children(task.parentId), task.id);
-      pipeline.hset(keys.task(task.id), encodeTask(task));
-      await execOrThrow(pipeline);
+      const { parentId } = task;
+      await inOrder(
+        redis,
+        [
+          () => redis.zadd(keys.all, task.createdAt, task.id),
+          () => redis.zadd(keys.open, task.deadline, task.id),
+          ...(parentId ? [() => redis.rpush(keys.children(parentId), task.id)] : []),
+        ],
+        () => redis.hset(keys.task(task.id), encodeTask(task)),
+      );
     },
     async get(taskId) {
       return decodeTask(await redis.hgetall(keys.task(taskId)));
@@ -60,7 +65,10 @@ export function createTaskStore(deps: { redis: Redis; keyPrefix: string }): Task
       if (reply === "missing") return null;
       const before = TASK_STATES.parse(reply);
       if (before === "open") {
-        await execOrThrow(redis.pipeline().zadd(keys.closing, now, taskId).zrem(keys.open, taskId));
+        // Into `closing` before out of `open`: a crash in between leaves the task in both, never in neither.
+        await inOrder(redis, [() => redis.zadd(keys.closing, now, taskId)], () =>
+          redis.zrem(keys.open, taskId),
+        );
       }
       return before;
     },
@@ -73,21 +81,18 @@ export function createTaskStore(deps: { redis: Redis; keyPrefix: string }): Task
     openTaskIds: () => redis.zrange(keys.open, "0", "-1"),
     closingTaskIds: (limit) => redis.zrange(keys.closing, "0", String(limit - 1)),
     async reindex(task) {
-      const pipeline = redis.pipeline();
-      if (task.state === "open") pipeline.zadd(keys.open, task.deadline, task.id);
-      else pipeline.zrem(keys.open, task.id);
-      if (task.state === "closing") pipeline.zadd(keys.closing, task.closingAt ?? 0, task.id);
-      else pipeline.zrem(keys.closing, task.id);
-      await execOrThrow(pipeline);
+      await Promise.all([
+        task.state === "open"
+          ? redis.zadd(keys.open, task.deadline, task.id)
+          : redis.zrem(keys.open, task.id),
+        task.state === "closing"
+          ? redis.zadd(keys.closing, task.closingAt ?? 0, task.id)
+          : redis.zrem(keys.closing, task.id),
+      ]);
     },
     async dropMissing(taskIds) {
       if (taskIds.length === 0) return;
-      await execOrThrow(
-        redis
-          .pipeline()
-          .zrem(keys.open, ...taskIds)
-          .zrem(keys.closing, ...taskIds),
-      );
+      await Promise.all([redis.zrem(keys.open, ...taskIds), redis.zrem(keys.closing, ...taskIds)]);
     },
     async page(limit, offset) {
       return { ids: await redis.zrevrange(keys.all, String(offset), String(offset + limit - 1)) };

@@ -20,8 +20,15 @@ export interface HarnessOptions {
   prefix?: string;
   env?: Record<string, string>;
   decorateProviders?: BrokerOptions["decorateProviders"];
+  /** The broker's clock (default: the system clock); share one with a simulator to move both in time. */
+  clock?: BrokerOptions["clock"];
   /** Captures the broker's logs at debug level (instead of following `TEST_LOG_LEVEL`). */
   logDestination?: NodeJS.WritableStream;
+  /**
+   * The `redis` section without `key_prefix` (e.g. a Sentinel or Cluster the test started), replacing the
+   * test Redis; `close()` then leaves the keys to the test, which owns those servers.
+   */
+  redis?: Record<string, unknown>;
 }
 
 export interface Harness {
@@ -59,7 +66,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   writeFileSync(path.join(dir, "policy.cedar"), options.policy ?? TEST_POLICY);
   const base: Record<string, Record<string, unknown> | unknown[]> = {
     server: { port: 0, audience: "credbroker-test", public_url: "http://127.0.0.1:1" },
-    redis: { url: TEST_REDIS_URL, key_prefix: prefix },
+    redis: { ...(options.redis ?? { url: TEST_REDIS_URL }), key_prefix: prefix },
     issuers: [{ ...issuer.issuerConfig(), name: "ci", kind: "oidc", jwks_cooldown_seconds: 0 }],
     policy: { files: ["policy.cedar"] },
     profiles: {
@@ -96,6 +103,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       : createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     env: { CREDBROKER_SIGNER_KEK: TEST_KEK, ...options.env },
     decorateProviders: options.decorateProviders,
+    clock: options.clock,
   });
   const port = broker.app ? await broker.listen(0, "127.0.0.1") : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -127,7 +135,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     async close() {
       await broker.close();
       if (!options.issuer) await issuer.close();
-      await deleteByPrefix(TEST_REDIS_URL, prefix);
+      if (!options.redis) await deleteByPrefix(TEST_REDIS_URL, prefix);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -84,6 +84,19 @@ describe("signing keys kept in Redis", () => {
     expect(await signsVerifiably(deps)).toBe((await first.current()).kid);
   });
 
+  it("adopts a ring stored under the untagged key names, so tokens signed before an upgrade still verify", async () => {
+    const deps = ringDeps();
+    const before = await createSignerKeyRing(deps);
+    const { kid } = await before.current();
+    const keys = signerRedisKeys(deps.keyPrefix);
+    await redis.rename(keys.keys, keys.legacy.keys);
+    await redis.rename(keys.current, keys.legacy.current);
+    const after = await createSignerKeyRing({ ...deps });
+    expect((await after.current()).kid).toBe(kid);
+    expect(await redis.get(keys.current)).toBe(kid);
+    expect(Object.keys(await redis.hgetall(keys.keys))).toEqual([kid]);
+  });
+
   it("a wrong KEK stops the start with a clear error", async () => {
     const deps = ringDeps();
     await createSignerKeyRing(deps);
