@@ -24,7 +24,9 @@ export const signerProviderConfigSchema = z
       .string()
       .url()
       .refine(
-        (raw) => raw.startsWith("https://") || /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(raw),
+        (raw) =>
+          raw.startsWith("https://") ||
+          /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(raw),
         "must be an https URL (plain http is accepted only on loopback addresses)",
       )
       .optional(),

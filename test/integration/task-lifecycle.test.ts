@@ -13,11 +13,19 @@ afterAll(async () => h?.close());
 const openTask = async (token: string, body: Record<string, unknown> = {}) =>
   h.call("POST", "/v1/tasks", {
     token,
-    body: { intent: "Summarise Q3 incidents", ttl_seconds: 600, initiator: { subject: "alice@example.com" }, ...body },
+    body: {
+      intent: "Summarise Q3 incidents",
+      ttl_seconds: 600,
+      initiator: { subject: "alice@example.com" },
+      ...body,
+    },
   });
 
 const issue = (token: string, taskId: string, body: Record<string, unknown> = {}) =>
-  h.call("POST", `/v1/tasks/${taskId}/credentials`, { token, body: { profile: "tickets-api", scopes: ["tickets:read"], ...body } });
+  h.call("POST", `/v1/tasks/${taskId}/credentials`, {
+    token,
+    body: { profile: "tickets-api", scopes: ["tickets:read"], ...body },
+  });
 
 describe("tasks", () => {
   it("opening a task returns the task object of the API contract", async () => {
@@ -98,20 +106,37 @@ describe("tasks", () => {
     const creds = [];
     for (let i = 0; i < 3; i++) creds.push((await issue(agent, task.task_id)).body);
     for (const cred of creds) {
-      const active = await h.call("POST", "/v1/introspect", { token: agent, body: { token: cred.secret.token } });
+      const active = await h.call("POST", "/v1/introspect", {
+        token: agent,
+        body: { token: cred.secret.token },
+      });
       expect(active.body.active).toBe(true);
     }
-    const close = await h.call("POST", `/v1/tasks/${task.task_id}/close`, { token: agent, body: { reason: "done" } });
+    const close = await h.call("POST", `/v1/tasks/${task.task_id}/close`, {
+      token: agent,
+      body: { reason: "done" },
+    });
     expect(close.status).toBe(202);
     expect(["closing", "closed"]).toContain(close.body.state);
-    const closed = await waitFor(async () => {
-      const res = await h.call("GET", `/v1/tasks/${task.task_id}`, { token: agent });
-      return res.body.state === "closed" ? res.body : null;
-    }, 5_000, "task closed");
+    const closed = await waitFor(
+      async () => {
+        const res = await h.call("GET", `/v1/tasks/${task.task_id}`, { token: agent });
+        return res.body.state === "closed" ? res.body : null;
+      },
+      5_000,
+      "task closed",
+    );
     expect(closed.close_reason).toBe("closed");
-    expect(closed.credentials.map((c: { state: string }) => c.state)).toEqual(["revoked", "revoked", "revoked"]);
+    expect(closed.credentials.map((c: { state: string }) => c.state)).toEqual([
+      "revoked",
+      "revoked",
+      "revoked",
+    ]);
     for (const cred of creds) {
-      const res = await h.call("POST", "/v1/introspect", { token: agent, body: { token: cred.secret.token } });
+      const res = await h.call("POST", "/v1/introspect", {
+        token: agent,
+        body: { token: cred.secret.token },
+      });
       expect(res.body).toEqual({ active: false });
     }
     const again = await h.call("POST", `/v1/tasks/${task.task_id}/close`, { token: agent });
@@ -126,9 +151,18 @@ describe("tasks", () => {
 describe("delegation", () => {
   it("a child task can only shrink: profiles, deadline and depth", async () => {
     const parent = (await openTask(agent, { profiles: ["tickets-api"], ttl_seconds: 300 })).body;
-    const child = await openTask(agent, { parent_task_id: parent.task_id, agent: "ci:sub-agent", ttl_seconds: 100 });
+    const child = await openTask(agent, {
+      parent_task_id: parent.task_id,
+      agent: "ci:sub-agent",
+      ttl_seconds: 100,
+    });
     expect(child.status).toBe(201);
-    expect(child.body).toMatchObject({ parent_task_id: parent.task_id, depth: 1, profiles: ["tickets-api"], agent: "ci:sub-agent" });
+    expect(child.body).toMatchObject({
+      parent_task_id: parent.task_id,
+      depth: 1,
+      profiles: ["tickets-api"],
+      agent: "ci:sub-agent",
+    });
     expect(child.body.initiator).toEqual(parent.initiator);
 
     const moreProfiles = await openTask(agent, {
@@ -156,7 +190,11 @@ describe("delegation", () => {
   });
 
   it("delegation deeper than the limit is refused", async () => {
-    const deep = await startHarness({ name: "depth", config: { limits: { max_delegation_depth: 1 } }, issuer: h.issuer });
+    const deep = await startHarness({
+      name: "depth",
+      config: { limits: { max_delegation_depth: 1 } },
+      issuer: h.issuer,
+    });
     try {
       const token = await deep.token("summariser");
       const open = (body: Record<string, unknown>) =>
@@ -174,17 +212,23 @@ describe("delegation", () => {
 
   it("closing a parent closes the whole tree and revokes every credential in it", async () => {
     const parent = (await openTask(agent)).body;
-    const child = (await openTask(agent, { parent_task_id: parent.task_id, agent: "ci:sub-agent", ttl_seconds: 300 })).body;
+    const child = (
+      await openTask(agent, { parent_task_id: parent.task_id, agent: "ci:sub-agent", ttl_seconds: 300 })
+    ).body;
     const subAgent = await h.token("sub-agent");
     const childCred = await issue(subAgent, child.task_id);
     expect(childCred.status).toBe(201);
     const claims = JSON.parse(Buffer.from(childCred.body.secret.token.split(".")[1], "base64url").toString());
     expect(claims.act).toEqual({ sub: "ci:summariser" });
     await h.call("POST", `/v1/tasks/${parent.task_id}/close`, { token: agent });
-    const closedChild = await waitFor(async () => {
-      const res = await h.call("GET", `/v1/tasks/${child.task_id}`, { token: subAgent });
-      return res.body.state === "closed" ? res.body : null;
-    }, 5_000, "child closed");
+    const closedChild = await waitFor(
+      async () => {
+        const res = await h.call("GET", `/v1/tasks/${child.task_id}`, { token: subAgent });
+        return res.body.state === "closed" ? res.body : null;
+      },
+      5_000,
+      "child closed",
+    );
     expect(closedChild.close_reason).toBe("parent_closed");
     expect(closedChild.credentials[0].state).toBe("revoked");
   });

@@ -35,7 +35,9 @@ export const withFaults =
       ttlBounds: (profile) => provider.ttlBounds(profile),
       allowedScopes: (profile) => provider.allowedScopes(profile),
       close: () => provider.close(),
-      ...(provider.housekeeping ? { housekeeping: () => provider.housekeeping?.() ?? Promise.resolve() } : {}),
+      ...(provider.housekeeping
+        ? { housekeeping: () => provider.housekeeping?.() ?? Promise.resolve() }
+        : {}),
       async issue(request) {
         if (faults.refuseIssue) throw new PermanentProviderError("role not found (injected)");
         if (faults.failIssue) {

@@ -24,11 +24,22 @@ describe("configuration", () => {
     const config = parseConfig({
       ...minimal,
       issuers: [
-        { name: "ci", kind: "oidc", issuer: "http://127.0.0.1:9000", algorithms: ["ES256", "RS256"], max_token_age_seconds: 3600 },
+        {
+          name: "ci",
+          kind: "oidc",
+          issuer: "http://127.0.0.1:9000",
+          algorithms: ["ES256", "RS256"],
+          max_token_age_seconds: 3600,
+        },
       ],
       policy: { files: ["policies/*.cedar"] },
       profiles: {
-        "tickets-api": { provider: "signer", max_ttl_seconds: 900, audience: "https://tickets.internal", scopes: ["tickets:read"] },
+        "tickets-api": {
+          provider: "signer",
+          max_ttl_seconds: 900,
+          audience: "https://tickets.internal",
+          scopes: ["tickets:read"],
+        },
       },
       limits: { max_task_ttl_seconds: 86400, max_delegation_depth: 4 },
     });
@@ -44,20 +55,37 @@ describe("configuration", () => {
     expect(typo.message).toContain("max_task_ttl");
     expect(typo.message).toContain("docs/configuration.md");
     const wrongType = errorOf(() =>
-      parseConfig({ ...minimal, profiles: { p: { provider: "signer", max_ttl_seconds: "ten", audience: "a" } } }),
+      parseConfig({
+        ...minimal,
+        profiles: { p: { provider: "signer", max_ttl_seconds: "ten", audience: "a" } },
+      }),
     );
-    expect(wrongType.issues).toEqual(["profiles.p.max_ttl_seconds: Invalid input: expected number, received string"]);
+    expect(wrongType.issues).toEqual([
+      "profiles.p.max_ttl_seconds: Invalid input: expected number, received string",
+    ]);
     const missing = errorOf(() => parseConfig({ redis: minimal.redis }));
-    expect(missing.issues).toContain("server.audience: Invalid input: expected string, received undefined (this key is required)");
+    expect(missing.issues).toContain(
+      "server.audience: Invalid input: expected string, received undefined (this key is required)",
+    );
   });
 
   it("refuses plain-http issuers outside loopback and unknown issuer kinds", () => {
     const insecure = errorOf(() =>
-      parseConfig({ ...minimal, issuers: [{ name: "ci", kind: "oidc", issuer: "http://issuer.example.com" }] }),
+      parseConfig({
+        ...minimal,
+        issuers: [{ name: "ci", kind: "oidc", issuer: "http://issuer.example.com" }],
+      }),
     );
     expect(insecure.issues[0]).toMatch(/^issuers\.0\.issuer: .*https/);
-    expect(parseConfig({ ...minimal, issuers: [{ name: "k8s", kind: "kubernetes", issuer: "https://k8s.example" }] }).issuers).toHaveLength(1);
-    const kind = errorOf(() => parseConfig({ ...minimal, issuers: [{ name: "x", kind: "saml", issuer: "https://x" }] }));
+    expect(
+      parseConfig({
+        ...minimal,
+        issuers: [{ name: "k8s", kind: "kubernetes", issuer: "https://k8s.example" }],
+      }).issuers,
+    ).toHaveLength(1);
+    const kind = errorOf(() =>
+      parseConfig({ ...minimal, issuers: [{ name: "x", kind: "saml", issuer: "https://x" }] }),
+    );
     expect(kind.issues[0]).toContain("issuers.0.kind");
   });
 
@@ -74,7 +102,10 @@ describe("configuration", () => {
       file,
       "server: { port: 8080, audience: credbroker, public_url: 'http://127.0.0.1:8080' }\nredis: { url: 'redis://127.0.0.1:6379/0' }\n",
     );
-    const { config, configDir } = loadConfigFile(file, { REDIS_URL: "redis://127.0.0.1:6380/2", CREDBROKER_PORT: "9999" });
+    const { config, configDir } = loadConfigFile(file, {
+      REDIS_URL: "redis://127.0.0.1:6380/2",
+      CREDBROKER_PORT: "9999",
+    });
     expect(configDir).toBe(dir);
     expect(config.redis.url).toBe("redis://127.0.0.1:6380/2");
     expect(config.server.port).toBe(9999);
