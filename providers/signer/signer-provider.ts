@@ -103,9 +103,8 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     })
       .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: "at+jwt" })
       .sign(signing.privateKey);
-    const handle: SignerHandle = { jti: request.credentialId, kid: signing.kid, exp };
     return {
-      handle: JSON.stringify(handle),
+      handle: encodeHandle({ jti: request.credentialId, kid: signing.kid, exp }),
       expiresAt: exp * 1000,
       downstreamAccount: request.agent,
       secret: { token, token_type: "Bearer" },
@@ -121,7 +120,7 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     const { jti, expiresAtMs } =
       request.handle === null
         ? { jti: request.credentialId, expiresAtMs: request.expiresAt }
-        : fromHandle(parseHandle(request.handle));
+        : fromHandle(parseHandle(request.handle, request.credentialId));
     const at = now();
     if (at >= expiresAtMs) return;
     try {
@@ -196,7 +195,23 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
 
 const fromHandle = (handle: SignerHandle) => ({ jti: handle.jti, expiresAtMs: handle.exp * 1000 });
 
-function parseHandle(handle: string): SignerHandle {
+/**
+ * `<exp>.<kid>`: short enough (≤ 64 bytes) to keep the credential's Redis hash in its compact encoding; the
+ * jti is the credential id, which the broker always passes.
+ */
+function encodeHandle(handle: SignerHandle): string {
+  return `${handle.exp}.${handle.kid}`;
+}
+
+/** Reads `<exp>.<kid>`, or the JSON `{jti, kid, exp}` of earlier versions. */
+function parseHandle(handle: string, credentialId: string): SignerHandle {
+  if (handle.startsWith("{")) return parseLegacyHandle(handle);
+  const match = /^(\d{1,12})\.([A-Za-z0-9_-]{1,128})$/.exec(handle);
+  if (!match) throw new PermanentProviderError("signer handle is malformed");
+  return { jti: credentialId, exp: Number(match[1]), kid: match[2] ?? "" };
+}
+
+function parseLegacyHandle(handle: string): SignerHandle {
   let json: unknown;
   try {
     json = JSON.parse(handle);

@@ -16,6 +16,7 @@ import { normaliseClaims } from "./claim-normalisation.js";
 import { createJwksCache, type JwksCache } from "./jwks-cache.js";
 import type { Principal } from "./principal.js";
 import type { ReplayGuard } from "./replay-guard.js";
+import { createVerifiedCache } from "./verified-cache.js";
 
 export interface AssertionVerifierDeps {
   /** Trusted issuers; each `issuer` (exact `iss`) must be unique. */
@@ -103,6 +104,9 @@ interface TrustedIssuer {
   jwks: JwksCache;
 }
 
+/** Longest a verified assertion is reused without verifying its signature again. */
+const MAX_REUSE_SECONDS = 60;
+
 const silentLogger: Pick<Logger, "warn" | "debug"> = { warn: () => {}, debug: () => {} };
 
 export const rejectAssertion = (reason: AssertionRejectionReason, cause?: unknown): BrokerError =>
@@ -126,9 +130,29 @@ export function createAssertionVerifier(deps: AssertionVerifierDeps): AssertionV
     trusted.set(config.issuer, { config, algorithms: new Set<string>(config.algorithms), jwks });
   }
 
+  const cache = createVerifiedCache({ clock: deps.clock, maxEntries: 10_000 });
+  const byName = new Map(deps.issuers.map((config) => [config.name, config]));
+
+  /** Until when a verified principal may be reused; 0 (never) for replay-guarded issuers. */
+  function reusableUntil(principal: Principal): number {
+    const config = byName.get(principal.issuer);
+    const { exp, iat } = principal.claims;
+    if (!config || config.replay_guard || typeof exp !== "number" || typeof iat !== "number") return 0;
+    const now = deps.clock.now();
+    return Math.min(
+      exp * 1000,
+      (iat + config.max_token_age_seconds) * 1000,
+      now + Math.min(MAX_REUSE_SECONDS, config.jwks_cache_seconds) * 1000,
+    );
+  }
+
   async function verify(token: string, options: VerifyAssertionOptions = {}): Promise<Principal> {
+    const cached = cache.get(token, options.audience);
+    if (cached) return cached;
     try {
-      return await verifyAssertion(token, options);
+      const principal = await verifyAssertion(token, options);
+      cache.set(token, options.audience, principal, reusableUntil(principal));
+      return principal;
     } catch (err) {
       if (isBrokerError(err))
         logger.debug({ code: err.code, reason: err.details?.reason }, "assertion rejected");

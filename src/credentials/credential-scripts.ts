@@ -3,6 +3,7 @@
  * KEYS[1] = task hash, KEYS[2] = task credential list, KEYS[3] = credential hash
  * ARGV[1] = now (ms), ARGV[2] = credential id, ARGV[3..] = credential hash field/value pairs
  * Result: "ok" | "task_not_open" | "missing"
+ * Also counts the credential in the task's `unsettled` field (see CREDENTIAL_TRANSITION_SCRIPT).
  */
 export const CREATE_PENDING_SCRIPT = `
 local task = redis.call("HMGET", KEYS[1], "state", "deadline")
@@ -10,6 +11,7 @@ if not task[1] then return "missing" end
 if task[1] ~= "open" or tonumber(task[2]) <= tonumber(ARGV[1]) then return "task_not_open" end
 redis.call("HSET", KEYS[3], unpack(ARGV, 3))
 redis.call("RPUSH", KEYS[2], ARGV[2])
+redis.call("HINCRBY", KEYS[1], "unsettled", 1)
 return "ok"
 `;
 
@@ -49,4 +51,25 @@ if state == "revoking" then
   redis.call("HSET", KEYS[1], unpack(ARGV))
 end
 return state
+`;
+
+/**
+ * TRANSITION_SCRIPT for credentials, keeping the task's count of unsettled credentials (states other than
+ * revoked, expired and failed) exact, so "are all of this task's credentials settled?" is one HGET.
+ * KEYS[1] = credential hash, KEYS[2] = its task hash (same `{taskId}` slot)
+ * ARGV as TRANSITION_SCRIPT. Result as TRANSITION_SCRIPT.
+ */
+export const CREDENTIAL_TRANSITION_SCRIPT = `
+local settled = { revoked = true, expired = true, failed = true }
+local state = redis.call("HGET", KEYS[1], "state")
+if not state then return "!missing" end
+for allowed in string.gmatch(ARGV[1], "%S+") do
+  if allowed == state then
+    redis.call("HSET", KEYS[1], "state", ARGV[2], unpack(ARGV, 3))
+    if settled[ARGV[2]] and not settled[state] then redis.call("HINCRBY", KEYS[2], "unsettled", -1) end
+    if settled[state] and not settled[ARGV[2]] then redis.call("HINCRBY", KEYS[2], "unsettled", 1) end
+    return state
+  end
+end
+return "!" .. state
 `;

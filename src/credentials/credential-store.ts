@@ -1,9 +1,19 @@
+import { luaScript } from "../shared/lua-script.js";
 import type { RedisClient } from "../shared/redis.js";
 import { hgetallMany } from "../shared/redis-batch.js";
 import { taskKeys } from "../tasks/task-keys.js";
 import { decodeCredential, encodeNewCredential } from "./credential-codec.js";
 import { type CredentialKeys, credentialKeys } from "./credential-keys.js";
-import { ACTIVATE_SCRIPT, CREATE_PENDING_SCRIPT, TRANSITION_SCRIPT } from "./credential-scripts.js";
+import {
+  ACTIVATE_SCRIPT,
+  CREATE_PENDING_SCRIPT,
+  CREDENTIAL_TRANSITION_SCRIPT,
+} from "./credential-scripts.js";
+
+const createPendingScript = luaScript(CREATE_PENDING_SCRIPT);
+const activateScript = luaScript(ACTIVATE_SCRIPT);
+const transitionScript = luaScript(CREDENTIAL_TRANSITION_SCRIPT);
+
 import { CREDENTIAL_STATES, type Credential, type CredentialState } from "./credential-types.js";
 
 export interface Activation {
@@ -32,6 +42,8 @@ export interface CredentialStore {
   get(credentialId: string): Promise<Credential | null>;
   getInTask(taskId: string, credentialId: string): Promise<Credential | null>;
   listForTask(taskId: string): Promise<Credential[]>;
+  /** How many of the task's credentials are not yet revoked, expired or failed; null for records older than the counter. */
+  unsettledCount(taskId: string): Promise<number | null>;
   getMany(refs: { taskId: string; credentialId: string }[]): Promise<Credential[]>;
   taskOf(credentialIds: string[]): Promise<(string | null)[]>;
   /** Drops entries of a reconciler index that no longer match their record (stale hints). */
@@ -88,15 +100,14 @@ export function createCredentialStore(deps: {
         redis.zadd(keys.all, credential.createdAt, credential.id),
       ]);
       const reply = String(
-        await redis.eval(
-          CREATE_PENDING_SCRIPT,
-          3,
-          tasks.task(credential.taskId),
-          tasks.credentials(credential.taskId),
-          keys.credential(credential.taskId, credential.id),
-          String(now),
-          credential.id,
-          ...encodeNewCredential(credential),
+        await createPendingScript(
+          redis,
+          [
+            tasks.task(credential.taskId),
+            tasks.credentials(credential.taskId),
+            keys.credential(credential.taskId, credential.id),
+          ],
+          [String(now), credential.id, ...encodeNewCredential(credential)],
         ),
       );
       if (reply !== "ok") {
@@ -110,18 +121,19 @@ export function createCredentialStore(deps: {
     },
     async activate(credential, activation) {
       const reply = String(
-        await redis.eval(
-          ACTIVATE_SCRIPT,
-          1,
-          keys.credential(credential.taskId, credential.id),
-          "handle",
-          activation.handle,
-          "expires_at",
-          String(activation.expiresAt),
-          "downstream_account",
-          activation.downstreamAccount,
-          "issued_at",
-          String(activation.issuedAt),
+        await activateScript(
+          redis,
+          [keys.credential(credential.taskId, credential.id)],
+          [
+            "handle",
+            activation.handle,
+            "expires_at",
+            String(activation.expiresAt),
+            "downstream_account",
+            activation.downstreamAccount,
+            "issued_at",
+            String(activation.issuedAt),
+          ],
         ),
       );
       const state = parseState(reply);
@@ -130,13 +142,10 @@ export function createCredentialStore(deps: {
     },
     async transition(credential, from, to, fields = {}) {
       const reply = String(
-        await redis.eval(
-          TRANSITION_SCRIPT,
-          1,
-          keys.credential(credential.taskId, credential.id),
-          from.join(" "),
-          to,
-          ...Object.entries(fields).flat(),
+        await transitionScript(
+          redis,
+          [keys.credential(credential.taskId, credential.id), tasks.task(credential.taskId)],
+          [from.join(" "), to, ...Object.entries(fields).flat()],
         ),
       );
       if (reply.startsWith("!")) return { moved: false, current: parseState(reply.slice(1)) };
@@ -152,6 +161,10 @@ export function createCredentialStore(deps: {
     },
     async getInTask(taskId, credentialId) {
       return decodeCredential(await redis.hgetall(keys.credential(taskId, credentialId)));
+    },
+    async unsettledCount(taskId) {
+      const raw = await redis.hget(tasks.task(taskId), "unsettled");
+      return raw === null ? null : Number(raw);
     },
     async listForTask(taskId) {
       const credentialIds = await redis.lrange(tasks.credentials(taskId), 0, -1);

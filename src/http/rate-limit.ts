@@ -1,10 +1,21 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Clock } from "../shared/clock.js";
 import { BrokerError } from "../shared/errors.js";
+import { luaScript } from "../shared/lua-script.js";
 import type { RedisClient } from "../shared/redis.js";
 import { principalOf } from "./principal-of.js";
 
-/** Per-principal fixed one-minute window in Redis, shared by every api replica. */
+/**
+ * Counts one request in a fixed window, setting the window's expiry on its first request.
+ * KEYS[1] = the principal's counter for this window; ARGV[1] = expiry (ms). Result: the count.
+ */
+const COUNT_REQUEST = luaScript(`
+local count = redis.call("INCR", KEYS[1])
+if count == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
+return count
+`);
+
+/** Per-principal fixed one-minute window in Redis (one round trip), shared by every api replica. */
 export function createRateLimit(deps: {
   redis: RedisClient;
   keyPrefix: string;
@@ -15,10 +26,8 @@ export function createRateLimit(deps: {
     const now = deps.clock.now();
     const window = Math.floor(now / 60_000);
     const key = `${deps.keyPrefix}:rl:${principalOf(req).id}:${window}`;
-    const [[incrErr, count] = [], [expireErr] = []] =
-      (await deps.redis.multi().incr(key).pexpire(key, 120_000).exec()) ?? [];
-    if (incrErr || expireErr) throw incrErr ?? expireErr;
-    if (Number(count) > deps.perMinute) {
+    const count = Number(await COUNT_REQUEST(deps.redis, [key], ["120000"]));
+    if (count > deps.perMinute) {
       const retryAfter = Math.max(1, Math.ceil(((window + 1) * 60_000 - now) / 1000));
       throw new BrokerError("rate_limited", "Too many requests; slow down.", {
         headers: { "Retry-After": String(retryAfter) },

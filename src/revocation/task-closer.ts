@@ -21,7 +21,7 @@ export interface TaskCloser {
 
 export function createTaskCloser(deps: {
   tasks: Pick<TaskStore, "beginClose" | "children" | "get" | "completeClose">;
-  credentials: Pick<CredentialStore, "listForTask" | "transition">;
+  credentials: Pick<CredentialStore, "listForTask" | "transition" | "unsettledCount">;
   queue: Pick<RevocationQueue, "enqueueRevocations" | "cancelDeadline">;
   audit: Pick<AuditLog, "append">;
   clock: Clock;
@@ -35,8 +35,11 @@ export function createTaskCloser(deps: {
   }
 
   async function completeIfSettled(taskId: string, actor: string): Promise<boolean> {
-    const list = await credentials.listForTask(taskId);
-    if (!list.every((credential) => SETTLED_STATES.has(credential.state))) return false;
+    const unsettled = await credentials.unsettledCount(taskId);
+    if (unsettled === null) {
+      const list = await credentials.listForTask(taskId);
+      if (!list.every((credential) => SETTLED_STATES.has(credential.state))) return false;
+    } else if (unsettled > 0) return false;
     const done = await tasks.completeClose(taskId, clock.now());
     if (done) await audit.append({ type: "task.closed", actor, task_id: taskId });
     return done;

@@ -75,8 +75,9 @@ function request(overrides: Partial<IssueRequest> = {}): IssueRequest {
 }
 
 async function issueToken(overrides: Partial<IssueRequest> = {}) {
-  const issued = await signer.issue(request(overrides));
-  return { issued, token: String(issued.secret.token) };
+  const issueRequest = request(overrides);
+  const issued = await signer.issue(issueRequest);
+  return { issued, token: String(issued.secret.token), credentialId: issueRequest.credentialId };
 }
 
 describe("issuing signer tokens", () => {
@@ -106,7 +107,7 @@ describe("issuing signer tokens", () => {
       initiator: "oidc:alice",
     });
     expect(issued).toEqual({
-      handle: JSON.stringify({ jti: "cred_claims", kid, exp: iat + 300 }),
+      handle: `${iat + 300}.${kid}`,
       expiresAt: (iat + 300) * 1000,
       downstreamAccount: "k8s:agents/runner",
       secret: { token, token_type: "Bearer" },
@@ -152,7 +153,7 @@ describe("issuing signer tokens", () => {
 
 describe("introspection and revocation", () => {
   it("a live token is active with its claims; once revoked it is inactive", async () => {
-    const { issued, token } = await issueToken({ credentialId: "cred_live" });
+    const { issued, token, credentialId } = await issueToken({ credentialId: "cred_live" });
     expect(await signer.introspect(token)).toMatchObject({
       active: true,
       token_type: "Bearer",
@@ -161,13 +162,21 @@ describe("introspection and revocation", () => {
       scope: "read write",
       task_id: "task_1",
     });
-    await signer.revoke({ credentialId: "cred", handle: issued.handle, expiresAt: issued.expiresAt });
+    await signer.revoke({ credentialId, handle: issued.handle, expiresAt: issued.expiresAt });
+    expect(await signer.introspect(token)).toEqual({ active: false });
+  });
+
+  it("a handle recorded by an earlier version (JSON) still revokes its token", async () => {
+    const { issued, token, credentialId } = await issueToken();
+    const [exp, kid] = issued.handle.split(".");
+    const legacy = JSON.stringify({ jti: credentialId, kid, exp: Number(exp) });
+    await signer.revoke({ credentialId, handle: legacy, expiresAt: issued.expiresAt });
     expect(await signer.introspect(token)).toEqual({ active: false });
   });
 
   it("revoking twice succeeds", async () => {
-    const { issued, token } = await issueToken();
-    const revoke = { credentialId: "cred", handle: issued.handle, expiresAt: issued.expiresAt };
+    const { issued, token, credentialId } = await issueToken();
+    const revoke = { credentialId, handle: issued.handle, expiresAt: issued.expiresAt };
     await signer.revoke(revoke);
     await signer.revoke(revoke);
     expect(await signer.introspect(token)).toEqual({ active: false });
@@ -176,7 +185,7 @@ describe("introspection and revocation", () => {
   it("the deny-list entry expires about a minute after the token would have", async () => {
     const { issued } = await issueToken({ ttlSeconds: 300 });
     await signer.revoke({ credentialId: "cred", handle: issued.handle, expiresAt: issued.expiresAt });
-    const { jti } = JSON.parse(issued.handle) as { jti: string };
+    const jti = "cred";
     const expected = issued.expiresAt + 60_000 - clock.now();
     const pttl = await redis.pttl(signerRedisKeys(prefix).deny(jti));
     expect(pttl).toBeLessThanOrEqual(expected);
@@ -197,7 +206,7 @@ describe("introspection and revocation", () => {
   });
 
   it("a malformed handle is a permanent revocation failure", async () => {
-    for (const handle of ["not json", JSON.stringify({ jti: "x" }), "null"]) {
+    for (const handle of ["not json", JSON.stringify({ jti: "x" }), "null", "12.", ".kid"]) {
       await expect(signer.revoke({ credentialId: "cred", handle, expiresAt: 0 })).rejects.toBeInstanceOf(
         PermanentProviderError,
       );
