@@ -69,13 +69,18 @@ export function createCredentialStore(deps: {
   const keys = credentialKeys(deps.keyPrefix);
   const tasks = taskKeys(deps.keyPrefix);
 
-  async function syncIndexes(credential: Pick<Credential, "id">, to: CredentialState, expiresAt?: number) {
-    const id = credential.id;
+  /** Moves the credential between the reconciler's indexes: out of its old state's, into its new state's. */
+  async function syncIndexes(id: string, from: CredentialState, to: CredentialState, expiresAt?: number) {
+    const leaving: Partial<Record<CredentialState, string>> = {
+      pending: keys.pending,
+      active: keys.active,
+      revoke_failed: keys.failed,
+    };
+    const left = from === to ? undefined : leaving[from];
     await Promise.all([
-      to !== "pending" ? redis.zrem(keys.pending, id) : null,
+      left ? redis.zrem(left, id) : null,
       to === "active" && expiresAt !== undefined ? redis.zadd(keys.active, expiresAt, id) : null,
-      to !== "active" ? redis.zrem(keys.active, id) : null,
-      to === "revoke_failed" ? redis.zadd(keys.failed, deps.now(), id) : redis.zrem(keys.failed, id),
+      to === "revoke_failed" && from !== to ? redis.zadd(keys.failed, deps.now(), id) : null,
     ]);
   }
 
@@ -137,7 +142,7 @@ export function createCredentialStore(deps: {
         ),
       );
       const state = parseState(reply);
-      if (state === "active") await syncIndexes(credential, "active", activation.expiresAt);
+      if (state === "active") await syncIndexes(credential.id, "pending", "active", activation.expiresAt);
       return state;
     },
     async transition(credential, from, to, fields = {}) {
@@ -149,9 +154,9 @@ export function createCredentialStore(deps: {
         ),
       );
       if (reply.startsWith("!")) return { moved: false, current: parseState(reply.slice(1)) };
-      await syncIndexes(credential, to);
       const previous = parseState(reply);
       if (!previous) throw new Error(`unknown credential state ${reply}`);
+      await syncIndexes(credential.id, previous, to);
       return { moved: true, previous };
     },
     async get(credentialId) {
