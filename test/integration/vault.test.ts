@@ -298,3 +298,53 @@ describe("revocation at task end", () => {
     expect(vault.sim.isTokenLive(String(issued.secret.token))).toBe(false);
   });
 });
+
+describe("evidence with Vault and signer credentials", () => {
+  it("the evidence report of a delegated task says which credentials were valid at each instant", async () => {
+    const parent = await openTask();
+    const dbCred = await issue(parent.task_id, "reports-db");
+    const child = (
+      await h.call("POST", "/v1/tasks", {
+        token: agent,
+        body: {
+          intent: "sub-agent work",
+          ttl_seconds: 300,
+          parent_task_id: parent.task_id,
+          agent: "ci:vault-sub",
+        },
+      })
+    ).body;
+    const sub = await h.token("vault-sub");
+    const jwtCred = await issue(child.task_id, "tickets-api", sub);
+    await h.call("POST", `/v1/tasks/${child.task_id}/close`, { token: sub });
+    const closedChild = await waitFor(
+      async () => {
+        const view = (await h.call("GET", `/v1/tasks/${child.task_id}`, { token: sub })).body;
+        return view.state === "closed" ? view : null;
+      },
+      5_000,
+      "child closed",
+    );
+    const revokedAt = Date.parse(closedChild.credentials[0].revoked_at);
+    const validAt = async (ms: number) => {
+      const at = new Date(ms).toISOString();
+      const res = await h.call("GET", `/v1/tasks/${parent.task_id}/evidence?at=${encodeURIComponent(at)}`, {
+        token: agent,
+      });
+      expect(res.status).toBe(200);
+      return res.body.valid_at.credentials.map((c: { credential_id: string }) => c.credential_id).sort();
+    };
+    const dbIssued = Date.parse(dbCred.issued_at);
+    const jwtIssued = Date.parse(jwtCred.issued_at);
+    expect(await validAt(dbIssued - 1)).toEqual([]);
+    expect(await validAt(dbIssued)).toEqual([dbCred.credential_id]);
+    expect(await validAt(jwtIssued)).toEqual([dbCred.credential_id, jwtCred.credential_id].sort());
+    expect(await validAt(revokedAt)).toEqual([dbCred.credential_id]);
+    const report = (await h.call("GET", `/v1/tasks/${parent.task_id}/evidence`, { token: agent })).body;
+    const providers = report.credentials.map((c: { provider: string }) => c.provider).sort();
+    expect(providers).toEqual(["signer", "vault"]);
+    expect(report.tasks.map((t: { agent: string }) => t.agent)).toEqual(
+      expect.arrayContaining(["ci:vault-agent", "ci:vault-sub"]),
+    );
+  });
+});
