@@ -1,15 +1,9 @@
 import { z } from "zod";
+import { storedFields } from "../shared/stored-fields.js";
+
 import { APPROVAL_STATES, type Approval } from "./approval-types.js";
 
-const optionalNumber = z
-  .string()
-  .optional()
-  .transform((raw) => (raw ? Number(raw) : null));
-const optionalString = z
-  .string()
-  .optional()
-  .transform((raw) => (raw === undefined || raw === "" ? null : raw));
-const stringList = z.string().transform((raw) => z.array(z.string()).parse(JSON.parse(raw)));
+const { optionalNumber, optionalString, stringList } = storedFields;
 
 const stored = z.object({
   id: z.string(),

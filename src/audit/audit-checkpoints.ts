@@ -6,8 +6,18 @@ import { toIso } from "../shared/clock.js";
 import type { RedisClient } from "../shared/redis.js";
 import { parseHead } from "./audit-chain.js";
 import { auditKeys } from "./audit-keys.js";
-import { canonicalJson } from "./canonical-json.js";
-import { CHECKPOINT_TYP, type Checkpoint } from "./checkpoint-types.js";
+import { CHECKPOINT_TYP, type Checkpoint, checkpointStatement } from "./checkpoint-types.js";
+
+/** A published signer key (public half), as in the JWKS and in checkpoints. */
+export const publicJwkSchema = z.object({
+  kty: z.enum(["EC", "OKP"]),
+  crv: z.string(),
+  x: z.string(),
+  y: z.string().optional(),
+  kid: z.string(),
+  alg: z.enum(["ES256", "EdDSA"]),
+  use: z.literal("sig"),
+});
 
 const checkpointSchema = z.object({
   seq: z.number().int().positive(),
@@ -15,21 +25,10 @@ const checkpointSchema = z.object({
   time: z.string(),
   kid: z.string(),
   jws: z.string(),
-  public_jwk: z.object({
-    kty: z.enum(["EC", "OKP"]),
-    crv: z.string(),
-    x: z.string(),
-    y: z.string().optional(),
-    kid: z.string(),
-    alg: z.enum(["ES256", "EdDSA"]),
-    use: z.literal("sig"),
-  }),
+  public_jwk: publicJwkSchema,
 });
 
 export const parseCheckpoint = (raw: string): Checkpoint => checkpointSchema.parse(JSON.parse(raw));
-
-const signedPayload = (c: Pick<Checkpoint, "seq" | "hash" | "time">) =>
-  canonicalJson({ typ: CHECKPOINT_TYP, seq: c.seq, hash: c.hash, time: c.time });
 
 export interface AuditCheckpoints {
   /** Signs the current head if it moved past the last checkpoint; null when there is nothing new. */
@@ -67,7 +66,7 @@ export function createAuditCheckpoints(deps: {
       if (!head || (last && last.seq >= head.seq)) return null;
       const time = toIso(deps.clock.now());
       const signed = await deps.signer.sign(
-        signedPayload({ seq: head.seq, hash: head.hash, time }),
+        checkpointStatement({ seq: head.seq, hash: head.hash, time }),
         CHECKPOINT_TYP,
       );
       const checkpoint: Checkpoint = { seq: head.seq, hash: head.hash, time, ...signed };
@@ -76,7 +75,7 @@ export function createAuditCheckpoints(deps: {
     },
     async checkSignature(checkpoint) {
       const payload = await deps.signer.verify(checkpoint, CHECKPOINT_TYP);
-      if (payload === null || payload !== signedPayload(checkpoint)) return false;
+      if (payload === null || payload !== checkpointStatement(checkpoint)) return false;
       const published = (await deps.publishedKeys()).keys.find((key) => key.kid === checkpoint.kid);
       return (
         !published || (published.x === checkpoint.public_jwk.x && published.y === checkpoint.public_jwk.y)

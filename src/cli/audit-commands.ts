@@ -2,6 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { z } from "zod";
 import type { PublicSignerJwk } from "../../providers/signer/signer-keys.js";
+import { publicJwkSchema } from "../audit/audit-checkpoints.js";
 import { expectShape } from "./api-client.js";
 import { verifyResult } from "./api-schemas.js";
 import { exportAudit, fileSink, stdoutSink } from "./audit-export.js";
@@ -31,19 +32,7 @@ const exportOptions = z.object({
   task: z.string().optional(),
 });
 
-const jwksSchema = z.object({
-  keys: z.array(
-    z.object({
-      kty: z.enum(["EC", "OKP"]),
-      crv: z.string(),
-      x: z.string(),
-      y: z.string().optional(),
-      kid: z.string(),
-      alg: z.enum(["ES256", "EdDSA"]),
-      use: z.literal("sig"),
-    }),
-  ),
-});
+const jwksSchema = z.object({ keys: z.array(publicJwkSchema) });
 
 /** The broker's published keys from a URL (its `/.well-known/jwks.json`) or a saved copy. */
 async function loadTrustedKeys(source: string): Promise<PublicSignerJwk[]> {

@@ -3,8 +3,7 @@ import type { PublicSignerJwk } from "../../providers/signer/signer-keys.js";
 import { hashEvent } from "../audit/audit-chain.js";
 import type { AuditEvent } from "../audit/audit-types.js";
 import { verifyChain } from "../audit/audit-verify.js";
-import { canonicalJson } from "../audit/canonical-json.js";
-import { CHECKPOINT_TYP, type Checkpoint } from "../audit/checkpoint-types.js";
+import { CHECKPOINT_TYP, type Checkpoint, checkpointStatement } from "../audit/checkpoint-types.js";
 import { ExportFormatError, type OpenedExport } from "./audit-export-file.js";
 
 /**
@@ -42,10 +41,6 @@ const offlineSigner = createDocumentSigner({
   publicJwks: () => Promise.reject(new Error("the offline verifier has no key ring")),
 });
 
-/** The exact statement a checkpoint signs (as the broker's audit-checkpoints module builds it). */
-const signedPayload = (c: Checkpoint) =>
-  canonicalJson({ typ: CHECKPOINT_TYP, seq: c.seq, hash: c.hash, time: c.time });
-
 /**
  * A checkpoint's signature holds for its own seq, hash and time under its embedded key; with `trustedKeys`
  * (the broker's JWKS), that key must also be one the broker published under the same kid.
@@ -55,7 +50,8 @@ async function checkpointProblem(
   trustedKeys: PublicSignerJwk[] | null,
 ): Promise<string | null> {
   const payload = await offlineSigner.verify(checkpoint, CHECKPOINT_TYP);
-  if (payload === null || payload !== signedPayload(checkpoint)) return "checkpoint signature is invalid";
+  if (payload === null || payload !== checkpointStatement(checkpoint))
+    return "checkpoint signature is invalid";
   if (!trustedKeys) return null;
   const trusted = trustedKeys.find((key) => key.kid === checkpoint.kid);
   if (!trusted) return `checkpoint signed by key ${checkpoint.kid}, which is not in the trusted JWKS`;

@@ -1,16 +1,9 @@
 import { z } from "zod";
 import { PROVIDER_KINDS } from "../../providers/provider.js";
+import { storedFields } from "../shared/stored-fields.js";
 import { CREDENTIAL_STATES, type Credential } from "./credential-types.js";
 
-const optionalNumber = z
-  .string()
-  .optional()
-  .transform((raw) => (raw ? Number(raw) : null));
-const optionalString = z
-  .string()
-  .optional()
-  .transform((raw) => (raw === undefined || raw === "" ? null : raw));
-const stringList = z.string().transform((raw) => z.array(z.string()).parse(JSON.parse(raw)));
+const { optionalNumber, optionalString, stringList } = storedFields;
 
 const storedCredential = z.object({
   id: z.string(),
