@@ -1,6 +1,6 @@
 import { luaScript } from "../shared/lua-script.js";
 import type { RedisClient } from "../shared/redis.js";
-import { hgetallMany } from "../shared/redis-batch.js";
+import { hgetallMany, hgetMany } from "../shared/redis-batch.js";
 import { taskKeys } from "../tasks/task-keys.js";
 import { decodeCredential, encodeNewCredential } from "./credential-codec.js";
 import { type CredentialKeys, credentialKeys } from "./credential-keys.js";
@@ -42,6 +42,8 @@ export interface CredentialStore {
   get(credentialId: string): Promise<Credential | null>;
   getInTask(taskId: string, credentialId: string): Promise<Credential | null>;
   listForTask(taskId: string): Promise<Credential[]>;
+  /** Only the id and state of each of a task's credentials (cheaper than full records). */
+  statesForTask(taskId: string): Promise<{ id: string; taskId: string; state: CredentialState }[]>;
   /** How many of the task's credentials are not yet revoked, expired or failed; null for records older than the counter. */
   unsettledCount(taskId: string): Promise<number | null>;
   getMany(refs: { taskId: string; credentialId: string }[]): Promise<Credential[]>;
@@ -166,6 +168,18 @@ export function createCredentialStore(deps: {
     },
     async getInTask(taskId, credentialId) {
       return decodeCredential(await redis.hgetall(keys.credential(taskId, credentialId)));
+    },
+    async statesForTask(taskId) {
+      const ids = await redis.lrange(tasks.credentials(taskId), 0, -1);
+      const states = await hgetMany(
+        redis,
+        ids.map((id) => keys.credential(taskId, id)),
+        "state",
+      );
+      return ids.flatMap((id, i) => {
+        const state = parseState(states[i] ?? "");
+        return state ? [{ id, taskId, state }] : [];
+      });
     },
     async unsettledCount(taskId) {
       const raw = await redis.hget(tasks.task(taskId), "unsettled");

@@ -126,16 +126,21 @@ export function createEmergencyRevocation(deps: {
     return [...seen];
   }
 
-  async function unsettledCredentials(taskIds: string[]): Promise<Credential[]> {
-    const lists = await Promise.all(taskIds.map((id) => credentials.listForTask(id)));
+  async function unsettledCredentials(taskIds: string[]) {
+    const lists = await Promise.all(taskIds.map((id) => credentials.statesForTask(id)));
     return lists.flat().filter((c) => !SETTLED_STATES.has(c.state));
   }
 
+  /** Closes the tasks with CLOSE_CONCURRENCY closes in flight at any time (no waiting on a slow batch). */
   async function closeAll(taskIds: string[], actor: string, note: string): Promise<void> {
-    for (let i = 0; i < taskIds.length; i += CLOSE_CONCURRENCY) {
-      const batch = taskIds.slice(i, i + CLOSE_CONCURRENCY);
-      await Promise.all(batch.map((id) => deps.closer.closeTree(id, "revoked", actor, note)));
-    }
+    let next = 0;
+    const worker = async () => {
+      while (next < taskIds.length) {
+        const id = taskIds[next++];
+        if (id) await deps.closer.closeTree(id, "revoked", actor, note);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLOSE_CONCURRENCY, taskIds.length) }, worker));
   }
 
   async function start(actor: string, order: RevocationOrder): Promise<RevocationStatus> {

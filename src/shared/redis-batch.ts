@@ -26,6 +26,22 @@ export async function hgetallMany(
   });
 }
 
+/** HGET of one field of many keys, in any slots, in one round trip (null where the key or field is absent). */
+export async function hgetMany(
+  redis: RedisClient,
+  keys: readonly string[],
+  field: string,
+): Promise<(string | null)[]> {
+  if (keys.length === 0) return [];
+  if (redis.isCluster) return Promise.all(keys.map((key) => redis.hget(key, field)));
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.hget(key, field);
+  return ((await pipeline.exec()) ?? []).map(([err, value]) => {
+    if (err) throw err;
+    return typeof value === "string" ? value : null;
+  });
+}
+
 /** HGETALL inside a pipeline comes back untyped; it is an object of strings. */
 function toFields(value: unknown): Record<string, string> {
   if (value === null || typeof value !== "object") return {};
