@@ -3,7 +3,8 @@
  * KEYS[1] = task hash, KEYS[2] = task credential list, KEYS[3] = credential hash
  * ARGV[1] = now (ms), ARGV[2] = credential id, ARGV[3..] = credential hash field/value pairs
  * Result: "ok" | "task_not_open" | "missing"
- * Also counts the credential in the task's `unsettled` field (see CREDENTIAL_TRANSITION_SCRIPT).
+ * Also counts the credential in the task's `unsettled` field when the task has one (tasks get it at
+ * creation; one without it is checked by reading its credentials).
  */
 export const CREATE_PENDING_SCRIPT = `
 local task = redis.call("HMGET", KEYS[1], "state", "deadline")
@@ -11,7 +12,7 @@ if not task[1] then return "missing" end
 if task[1] ~= "open" or tonumber(task[2]) <= tonumber(ARGV[1]) then return "task_not_open" end
 redis.call("HSET", KEYS[3], unpack(ARGV, 3))
 redis.call("RPUSH", KEYS[2], ARGV[2])
-redis.call("HINCRBY", KEYS[1], "unsettled", 1)
+if redis.call("HEXISTS", KEYS[1], "unsettled") == 1 then redis.call("HINCRBY", KEYS[1], "unsettled", 1) end
 return "ok"
 `;
 
@@ -66,8 +67,10 @@ if not state then return "!missing" end
 for allowed in string.gmatch(ARGV[1], "%S+") do
   if allowed == state then
     redis.call("HSET", KEYS[1], "state", ARGV[2], unpack(ARGV, 3))
-    if settled[ARGV[2]] and not settled[state] then redis.call("HINCRBY", KEYS[2], "unsettled", -1) end
-    if settled[state] and not settled[ARGV[2]] then redis.call("HINCRBY", KEYS[2], "unsettled", 1) end
+    if redis.call("HEXISTS", KEYS[2], "unsettled") == 1 then
+      if settled[ARGV[2]] and not settled[state] then redis.call("HINCRBY", KEYS[2], "unsettled", -1) end
+      if settled[state] and not settled[ARGV[2]] then redis.call("HINCRBY", KEYS[2], "unsettled", 1) end
+    end
     return state
   end
 end

@@ -46,7 +46,8 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         details: { policies: [], rule: "credentials_require_agent" },
       });
     }
-    if (task.state !== "open" || task.deadline <= clock.now()) {
+    // Under a second left is too little for any credential: the smallest TTL is one second.
+    if (task.state !== "open" || task.deadline - clock.now() < 1000) {
       throw new BrokerError(
         "task_not_open",
         `The task is ${task.state === "open" ? "past its deadline" : task.state}.`,

@@ -48,6 +48,8 @@ export function encodeTask(task: Task): Record<string, string> {
     deadline: String(task.deadline),
     related: JSON.stringify(task.related),
     act_chain: JSON.stringify(task.actChain),
+    /** Credentials not yet revoked, expired or failed; kept by the credential scripts. */
+    unsettled: "0",
   };
   if (task.closingAt !== null) fields.closing_at = String(task.closingAt);
   if (task.closedAt !== null) fields.closed_at = String(task.closedAt);

@@ -101,6 +101,22 @@ describe("reconciler repairs", () => {
     expect(await introspect(cred.secret.token)).toEqual({ active: false });
   });
 
+  it("a task recorded without the unsettled counter (older records) still closes only once all are revoked", async () => {
+    const task = await openTask();
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      await redis.hdel(`${h.prefix}:task:{${task.task_id}}`, "unsettled");
+    } finally {
+      redis.disconnect();
+    }
+    await issue(task.task_id);
+    await issue(task.task_id);
+    faults.failRevokes = 1;
+    await h.call("POST", `/v1/tasks/${task.task_id}/close`, { token: agent });
+    const closed = await waitForState(task.task_id, "closed");
+    expect(closed.credentials.map((c: { state: string }) => c.state)).toEqual(["revoked", "revoked"]);
+  });
+
   it("hundreds of stale index entries do not stop the reconciler from expiring a real credential", async () => {
     const redis = new Redis(TEST_REDIS_URL);
     try {
