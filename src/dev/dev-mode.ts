@@ -6,7 +6,7 @@ import { parseConfig } from "../config/load-config.js";
 import { installSighupReload } from "../policy/sighup.js";
 import { createLogger } from "../shared/logger.js";
 import { resolveDevRedis } from "./dev-redis.js";
-import { devDir, newDevSecrets, readDevState, writeDevState } from "./dev-state.js";
+import { devDir, newDevPrefix, newDevSecrets, readDevState, writeDevState } from "./dev-state.js";
 import { devWalkthrough } from "./dev-walkthrough.js";
 import { createOidcIssuer } from "./oidc-issuer.js";
 
@@ -28,6 +28,8 @@ export async function startDevMode(options: {
   const issuerUrl = `${publicUrl}/dev/oidc`;
   const previous = readDevState(options.cwd);
   const secrets = previous ?? newDevSecrets();
+  // State written before dev prefixes existed has none: give it one (its keys under "cbdev" are left alone).
+  const keyPrefix = env.CREDBROKER_KEY_PREFIX ?? (secrets.keyPrefix || newDevPrefix());
   const issuer = await createOidcIssuer({
     issuerUrl,
     keys: previous?.issuerUrl === issuerUrl ? previous.issuerKeys : undefined,
@@ -36,6 +38,7 @@ export async function startDevMode(options: {
     dir: devDir(options.cwd),
     kek: secrets.kek,
     auditKey: secrets.auditKey,
+    keyPrefix,
     issuerKeys: issuer.exportKeys(),
     issuerUrl,
     audience: DEV_AUDIENCE,
@@ -44,7 +47,7 @@ export async function startDevMode(options: {
   const config = parseConfig(
     {
       server: { port: options.port, host: "127.0.0.1", audience: DEV_AUDIENCE, public_url: publicUrl },
-      redis: { url: redis.url, key_prefix: env.CREDBROKER_KEY_PREFIX ?? "cbdev" },
+      redis: { url: redis.url, key_prefix: keyPrefix },
       issuers: [
         { name: "dev", kind: "oidc", issuer: issuerUrl, algorithms: ["ES256"], jwks_cooldown_seconds: 1 },
       ],

@@ -11,6 +11,8 @@ export interface DevState {
   kek: string;
   /** base64 key for audit handle hashes. */
   auditKey: string;
+  /** Redis key prefix of this checkout's dev broker: two checkouts sharing a local Redis never collide. */
+  keyPrefix: string;
   issuerKeys: JWK[];
   issuerUrl: string;
   audience: string;
@@ -19,6 +21,7 @@ export interface DevState {
 const stateFile = z.object({
   kek: z.string(),
   auditKey: z.string(),
+  keyPrefix: z.string().default(""),
   issuerKeys: z.array(z.record(z.string(), z.unknown())),
   issuerUrl: z.string(),
   audience: z.string(),
@@ -39,6 +42,12 @@ export function writeDevState(state: DevState): void {
   writeFileSync(path.join(dir, "state.json"), JSON.stringify(rest, null, 2), { mode: 0o600 });
 }
 
-export function newDevSecrets(): { kek: string; auditKey: string } {
-  return { kek: randomBytes(32).toString("base64"), auditKey: randomBytes(32).toString("base64") };
+export function newDevSecrets(): { kek: string; auditKey: string; keyPrefix: string } {
+  return {
+    kek: randomBytes(32).toString("base64"),
+    auditKey: randomBytes(32).toString("base64"),
+    keyPrefix: newDevPrefix(),
+  };
 }
+
+export const newDevPrefix = (): string => `cbdev-${randomBytes(4).toString("hex")}`;
