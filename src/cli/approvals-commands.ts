@@ -5,15 +5,15 @@ import { type ApprovalView, approvalList, approvalView } from "./api-schemas.js"
 import {
   connect,
   limitOption,
-  note,
   operatorAction,
   parseOptions,
   print,
   printJson,
   withConnection,
 } from "./cli-context.js";
-import { collectPages, moreHint } from "./paging.js";
-import { type Column, formatTable, shortTime } from "./table.js";
+import { printListing } from "./listing.js";
+import { collectPages } from "./paging.js";
+import { type Column, shortTime } from "./table.js";
 
 const lsOptions = z.object({ state: z.string().min(1), limit: limitOption.max(500) });
 
@@ -45,14 +45,10 @@ async function listApprovals(command: Command): Promise<void> {
     );
     return { items: page.approvals, next_cursor: page.next_cursor };
   }, options.limit);
-  if (json) return printJson({ approvals: collected.items, next_cursor: collected.next_cursor });
-  print(
-    collected.items.length > 0
-      ? formatTable(approvalColumns, collected.items)
-      : `no ${options.state} approvals`,
+  printListing(
+    { json, key: "approvals", columns: approvalColumns, empty: `no ${options.state} approvals` },
+    collected,
   );
-  const hint = moreHint(collected);
-  if (hint) note(hint);
 }
 
 async function decide(verdict: "approve" | "deny", approvalId: string, command: Command): Promise<void> {

@@ -5,15 +5,15 @@ import { credentialList, credentialView } from "./api-schemas.js";
 import {
   connect,
   limitOption,
-  note,
   operatorAction,
   parseOptions,
   print,
   printJson,
   withConnection,
 } from "./cli-context.js";
-import { collectPages, moreHint } from "./paging.js";
-import { formatFields, formatTable, shortTime } from "./table.js";
+import { printListing } from "./listing.js";
+import { collectPages } from "./paging.js";
+import { formatFields, shortTime } from "./table.js";
 import { credentialColumns } from "./tasks-commands.js";
 
 const CREDENTIAL_STATES = [
@@ -55,12 +55,10 @@ async function listCredentials(command: Command): Promise<void> {
     options.limit,
     options.cursor,
   );
-  if (json) return printJson({ credentials: collected.items, next_cursor: collected.next_cursor });
-  print(
-    collected.items.length > 0 ? formatTable(credentialColumns, collected.items) : "no credentials match",
+  printListing(
+    { json, key: "credentials", columns: credentialColumns, empty: "no credentials match" },
+    collected,
   );
-  const hint = moreHint(collected);
-  if (hint) note(hint);
 }
 
 async function retryRevocation(credentialId: string, command: Command): Promise<void> {

@@ -5,7 +5,6 @@ import { type CredentialView, type TaskView, taskList, taskView } from "./api-sc
 import {
   connect,
   limitOption,
-  note,
   operatorAction,
   parseOptions,
   print,
@@ -13,7 +12,8 @@ import {
   withConnection,
 } from "./cli-context.js";
 import { ApiError, CliError } from "./cli-errors.js";
-import { collectPages, moreHint } from "./paging.js";
+import { printListing } from "./listing.js";
+import { collectPages } from "./paging.js";
 import { type Column, formatFields, formatTable, shortTime } from "./table.js";
 
 const lsOptions = z.object({
@@ -70,10 +70,7 @@ async function listTasks(command: Command): Promise<void> {
     options.limit,
     options.cursor,
   );
-  if (json) return printJson({ tasks: collected.items, next_cursor: collected.next_cursor });
-  print(collected.items.length > 0 ? formatTable(taskColumns, collected.items) : "no tasks match");
-  const hint = moreHint(collected);
-  if (hint) note(hint);
+  printListing({ json, key: "tasks", columns: taskColumns, empty: "no tasks match" }, collected);
 }
 
 function describeTask(task: TaskView): string {
