@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AuditEvent } from "./audit-types.js";
+import type { AuditEvent, AuditEventInput } from "./audit-types.js";
 import { canonicalJson, type JsonValue } from "./canonical-json.js";
 
 /** The chain head: the last event's sequence number and hash. */
@@ -43,4 +43,21 @@ export function parseHead(raw: string | null): ChainHead | null {
   const [seq, hash] = raw.split(" ");
   if (!seq || !hash) throw new Error(`corrupt audit head: ${raw.slice(0, 80)}`);
   return { seq: Number(seq), hash };
+}
+
+/** Links an input to the chain after `prev`: the stored event, with its sequence number and hash. */
+export function chainEvent(input: AuditEventInput, prev: ChainHead, time: string): AuditEvent {
+  const unhashed: UnhashedEvent = {
+    seq: prev.seq + 1,
+    time,
+    type: input.type,
+    actor: input.actor,
+    task_id: input.task_id ?? null,
+    credential_id: input.credential_id ?? null,
+    decision: input.decision ?? null,
+    reason: input.reason ?? null,
+    details: input.details ?? {},
+    prev_hash: prev.hash,
+  };
+  return { ...unhashed, hash: hashEvent(unhashed) };
 }

@@ -3,7 +3,7 @@ import { toIso } from "../shared/clock.js";
 import { unavailable } from "../shared/errors.js";
 import type { RedisClient } from "../shared/redis.js";
 import { AUDIT_APPEND_SCRIPT } from "./audit-append-script.js";
-import { type ChainHead, eventJson, formatHead, hashEvent, parseHead } from "./audit-chain.js";
+import { type ChainHead, chainEvent, eventJson, formatHead, parseHead } from "./audit-chain.js";
 import { auditKeys } from "./audit-keys.js";
 import { parseStoredEvent, parseXrange } from "./audit-parse.js";
 import type { AuditEvent, AuditEventInput } from "./audit-types.js";
@@ -64,19 +64,7 @@ export function createAuditLog(deps: { redis: RedisClient; keyPrefix: string; cl
   function buildBatch(batch: PendingAppend[], from: ChainHead | null): AuditEvent[] {
     let prev = from ?? { seq: 0, hash: GENESIS_HASH };
     return batch.map(({ input }) => {
-      const unhashed = {
-        seq: prev.seq + 1,
-        time: toIso(deps.clock.now()),
-        type: input.type,
-        actor: input.actor,
-        task_id: input.task_id ?? null,
-        credential_id: input.credential_id ?? null,
-        decision: input.decision ?? null,
-        reason: input.reason ?? null,
-        details: input.details ?? {},
-        prev_hash: prev.hash,
-      };
-      const event: AuditEvent = { ...unhashed, hash: hashEvent(unhashed) };
+      const event = chainEvent(input, prev, toIso(deps.clock.now()));
       prev = { seq: event.seq, hash: event.hash };
       return event;
     });

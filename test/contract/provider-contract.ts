@@ -11,6 +11,7 @@ import { systemClock } from "../../src/shared/clock.js";
 import { newId } from "../../src/shared/ids.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { createTaskStore } from "../../src/tasks/task-store.js";
+import { pendingCredential } from "../support/credential-fixture.js";
 import { deleteByPrefix, TEST_REDIS_URL, uniquePrefix } from "../support/redis-keys.js";
 
 /** What one provider brings to the shared suite: itself, a way to tell whether a secret works, and faults. */
@@ -101,28 +102,15 @@ export function runProviderContract(subject: ContractSubject): void {
     /** Issues through the provider and records the credential as the broker would, then marks it revoking. */
     async function issueRecorded(): Promise<{ credential: Credential; issued: IssuedCredential }> {
       const credentials = store();
-      const credential: Credential = {
+      const credential = pendingCredential({
         id: newId("crd"),
         taskId,
         agent: "ci:agent",
         profile: fixture.profile,
         provider: fixture.provider.kind,
-        state: "pending",
-        createdAt: Date.now(),
-        issuedAt: null,
-        expiresAt: null,
-        revokedAt: null,
         ttlSeconds: 600,
-        scopes: [],
         reason: "contract",
-        handle: null,
-        downstreamAccount: null,
-        lastError: null,
-        revokeAttempts: 0,
-        revokeReason: null,
-        policyIds: [],
-        policySetHash: "",
-      };
+      });
       expect(await credentials.createPending(credential, Date.now())).toBe("ok");
       const issued = await fixture.provider.issue({
         credentialId: credential.id,

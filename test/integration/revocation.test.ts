@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCredentialStore } from "../../src/credentials/credential-store.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
+import { pendingCredential } from "../support/credential-fixture.js";
 import { type Faults, newFaults, withFaults } from "../support/faulty-provider.js";
 import { TEST_REDIS_URL } from "../support/redis-keys.js";
 
@@ -269,28 +270,14 @@ describe("issuance failures", () => {
       const credentialId = "crd_halfissuedcrash000001";
       const createdAt = Date.now() - 10_000;
       const recorded = await store.createPending(
-        {
+        pendingCredential({
           id: credentialId,
           taskId: task.task_id,
           agent: "ci:summariser",
           profile: "tickets-api",
           provider: "signer",
-          state: "pending",
           createdAt,
-          issuedAt: null,
-          expiresAt: null,
-          revokedAt: null,
-          ttlSeconds: 300,
-          scopes: [],
-          reason: "",
-          handle: null,
-          downstreamAccount: null,
-          lastError: null,
-          revokeAttempts: 0,
-          revokeReason: null,
-          policyIds: [],
-          policySetHash: "",
-        },
+        }),
         Date.now(),
       );
       expect(recorded).toBe("ok");

@@ -4,6 +4,7 @@ import { createCredentialStore } from "../../src/credentials/credential-store.js
 import { type BrokerVaultSim, startBrokerVaultSim } from "../sims/vault/vault-sim-fixtures.js";
 import { buildTestVaultProvider, VAULT_PROFILES } from "../sims/vault/vault-test-provider.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
+import { pendingCredential } from "../support/credential-fixture.js";
 import { TEST_REDIS_URL } from "../support/redis-keys.js";
 import { dumpPrefix } from "../support/redis-records.js";
 
@@ -245,28 +246,14 @@ describe("revocation at task end", () => {
     const store = createCredentialStore({ redis, keyPrefix: h.prefix, now: () => Date.now() });
     const credentialId = `crd_vaultcrash${Date.now().toString(36)}`;
     const recorded = await store.createPending(
-      {
+      pendingCredential({
         id: credentialId,
         taskId: task.task_id,
         agent: "ci:vault-agent",
         profile: "reports-token",
         provider: "vault",
-        state: "pending",
         createdAt: Date.now() - 10_000,
-        issuedAt: null,
-        expiresAt: null,
-        revokedAt: null,
-        ttlSeconds: 300,
-        scopes: [],
-        reason: "",
-        handle: null,
-        downstreamAccount: null,
-        lastError: null,
-        revokeAttempts: 0,
-        revokeReason: null,
-        policyIds: [],
-        policySetHash: "",
-      },
+      }),
       Date.now(),
     );
     expect(recorded).toBe("ok");

@@ -1,4 +1,4 @@
-import { hashEvent } from "../../../src/audit/audit-chain.js";
+import { chainEvent } from "../../../src/audit/audit-chain.js";
 import type { AuditEvent, AuditEventInput } from "../../../src/audit/audit-types.js";
 import { GENESIS_HASH } from "../../../src/audit/audit-types.js";
 import type { Credential } from "../../../src/credentials/credential-types.js";
@@ -59,19 +59,7 @@ export function credential(overrides: Partial<Credential> & Pick<Credential, "id
 export function chain(inputs: AuditEventInput[]): AuditEvent[] {
   let prev = { seq: 0, hash: GENESIS_HASH };
   return inputs.map((input, i) => {
-    const unhashed = {
-      seq: prev.seq + 1,
-      time: new Date(T0 + i * 1000).toISOString(),
-      type: input.type,
-      actor: input.actor,
-      task_id: input.task_id ?? null,
-      credential_id: input.credential_id ?? null,
-      decision: input.decision ?? null,
-      reason: input.reason ?? null,
-      details: input.details ?? {},
-      prev_hash: prev.hash,
-    };
-    const event: AuditEvent = { ...unhashed, hash: hashEvent(unhashed) };
+    const event = chainEvent(input, prev, new Date(T0 + i * 1000).toISOString());
     prev = { seq: event.seq, hash: event.hash };
     return event;
   });
