@@ -54,12 +54,12 @@ COPY bin ./bin
 # The broker writes nothing to disk (logs go to stdout): the root filesystem can be read-only; /tmp is
 # the only writable path it may ever need.
 USER 1000:1000
-EXPOSE 8080
+EXPOSE 8080 8081
 
-# /healthz is served by the api and all roles. A worker serves no HTTP: its check passes while the process
-# runs (set CREDBROKER_ROLE=worker rather than `--role worker` so the check knows).
+# /healthz is served on CREDBROKER_PORT by the api and all roles, and on CREDBROKER_WORKER_PORT (default 8081)
+# by the worker role (set CREDBROKER_ROLE=worker rather than `--role worker` so the check knows).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "if(process.env.CREDBROKER_ROLE==='worker')process.exit(0);fetch('http://127.0.0.1:'+(process.env.CREDBROKER_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const w=process.env.CREDBROKER_ROLE==='worker';const p=w?(process.env.CREDBROKER_WORKER_PORT||8081):(process.env.CREDBROKER_PORT||8080);fetch('http://127.0.0.1:'+p+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/credbroker.js"]
 CMD ["serve"]

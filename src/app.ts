@@ -19,6 +19,10 @@ import type { BrokerConfig } from "./config/config-schema.js";
 import { createCredentialIssuer } from "./credentials/credential-issuer.js";
 import { createCredentialService } from "./credentials/credential-service.js";
 import { createCredentialStore } from "./credentials/credential-store.js";
+import { createUnrecordedCredentials } from "./credentials/unrecorded-credentials.js";
+import { brokerReadiness } from "./health/broker-readiness.js";
+import { type HealthServer, startHealthServer } from "./health/health-server.js";
+import { openStoreConnections } from "./health/store-connections.js";
 import { createAuthenticate } from "./http/authenticate.js";
 import { createHttpApp } from "./http/http-app.js";
 import { createRateLimit } from "./http/rate-limit.js";
@@ -34,6 +38,7 @@ import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js
 import { buildProviders } from "./providers-setup/build-providers.js";
 import { createEmergencyRevocation } from "./revocation/emergency-revocation.js";
 import { createReconciler } from "./revocation/reconciler.js";
+import { createResolveCredential } from "./revocation/resolve-credential.js";
 import { createRetryRevocation } from "./revocation/retry-revocation.js";
 import { createRevocationQueue } from "./revocation/revocation-queue.js";
 import { type RevocationWorker, startRevocationWorker } from "./revocation/revocation-worker.js";
@@ -41,7 +46,8 @@ import { createRevokeCredential } from "./revocation/revoke-credential.js";
 import { createTaskCloser } from "./revocation/task-closer.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import { createLogger, type Logger } from "./shared/logger.js";
-import { connectRedis, type RedisClient, waitForRedis } from "./shared/redis.js";
+import type { RedisClient } from "./shared/redis.js";
+import { watchEvictionPolicy } from "./shared/redis-eviction.js";
 import { within } from "./shared/within.js";
 import { createDecider } from "./tasks/task-access.js";
 import { createTaskService } from "./tasks/task-service.js";
@@ -73,7 +79,10 @@ export interface Broker {
   readonly audit: AuditLog;
   readonly worker: RevocationWorker | null;
   readonly redis: RedisClient;
-  /** Starts the HTTP server (api and all roles); resolves with the bound port. */
+  /**
+   * Starts the HTTP server (api and all roles: `server.port`; the worker role: its health and metrics
+   * listener on `server.worker_port`); resolves with the bound port.
+   */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop: HTTP first, then the worker, then Redis. */
   close(): Promise<void>;
@@ -180,9 +189,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const logger = options.logger ?? createLogger();
   const keyPrefix = config.redis.key_prefix;
 
-  const redis = connectRedis(config.redis, "commands", env);
-  const queueConnection = connectRedis(config.redis, "blocking", env);
-  await Promise.all([waitForRedis(redis), waitForRedis(queueConnection)]);
+  const store = await openStoreConnections(config.redis, env, logger);
+  const { redis, queueConnection } = store;
 
   const providers = await buildProviders({ config, configDir: options.configDir, redis, clock, env, logger });
   const registry = createProviderRegistry(options.decorateProviders?.(providers.all) ?? providers.all);
@@ -219,6 +227,15 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     queueDepth: () => queue.depth(),
     revokeFailed: () => redis.zcard(credentials.keys.failed),
   });
+  const eviction = watchEvictionPolicy({
+    redis,
+    target: store.target,
+    intervalMs: config.redis.eviction_check_seconds * 1000,
+    logger,
+    onChange: (safe) => metrics.redisEvictionSafe.set(safe ? 1 : 0),
+  });
+  const readiness = brokerReadiness({ store, queue, policy, eviction });
+  const unrecorded = createUnrecordedCredentials({ credentials, queue, audit, metrics, clock, logger });
 
   const decide = createDecider({ policy, audit });
   const issue = createCredentialIssuer({
@@ -229,6 +246,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     metrics,
     clock,
     logger,
+    unrecorded,
   });
   const credentialService = createCredentialService({
     tasks,
@@ -282,6 +300,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
           concurrency: revocation.concurrency,
           attempts: revocation.attempts,
           reconcileIntervalMs: revocation.reconcile_interval_seconds * 1000,
+          lockMs: revocation.job_lock_seconds * 1000,
+          maxStalledCount: revocation.max_job_stalls + 2,
           revokeCredential: createRevokeCredential({
             credentials,
             providers: registry,
@@ -291,6 +311,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
             clock,
             logger,
             pendingGraceMs: revocation.pending_grace_seconds * 1000,
+            failedRetryIntervalMs: revocation.failed_retry_interval_seconds * 1000,
+            maxStalls: revocation.max_job_stalls,
           }),
           closeTree: closer.closeTree,
           reconcile: createReconciler({
@@ -302,7 +324,6 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
             clock,
             logger,
             pendingGraceMs: revocation.pending_grace_seconds * 1000,
-            failedRetryIntervalMs: revocation.failed_retry_interval_seconds * 1000,
             intervalMs: revocation.reconcile_interval_seconds * 1000,
           }),
           notifyApproval: approvalNotifier(config, env, approvalStore, clock),
@@ -352,16 +373,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       authenticate: createAuthenticate({ verifier, audit, logger }),
       rateLimit: createRateLimit({ redis, keyPrefix, perMinute: config.limits.requests_per_minute, clock }),
       publicRoutes: [
-        healthRoutes({
-          registry: metrics.registry,
-          readiness: {
-            async check() {
-              await redis.ping();
-              await queue.ping();
-              if (policy.info().hash.length === 0) throw new Error("policies not loaded");
-            },
-          },
-        }),
+        healthRoutes({ registry: metrics.registry, readiness }),
         jwksRoute(providers.signer),
         ...(options.extraPublicRoutes ?? []),
       ],
@@ -376,6 +388,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
             decide,
             emergency,
             retryRevocation: createRetryRevocation({ credentials, queue, audit }),
+            resolveCredential: createResolveCredential({ credentials, closer, audit, clock }),
             rotateKeys: async () => {
               const rotated = await providers.signer.rotateKeys();
               await audit.append({
@@ -396,6 +409,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   }
 
   let server: Server | null = null;
+  let healthServer: HealthServer | null = null;
   return {
     app,
     config,
@@ -405,7 +419,15 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     worker,
     redis,
     async listen(port = config.server.port, host = config.server.host) {
-      if (!app) throw new Error("the worker role serves no HTTP");
+      if (!app) {
+        healthServer = await startHealthServer({
+          readiness,
+          registry: metrics.registry,
+          host,
+          port: config.server.worker_port,
+        });
+        return healthServer.port;
+      }
       const httpApp = app;
       server = await new Promise<Server>((resolve, reject) => {
         const started = httpApp.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(started)));
@@ -422,11 +444,13 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         clearTimeout(force);
       }
       if (sealTimer) clearInterval(sealTimer);
+      eviction.stop();
+      await unrecorded.close();
       await worker?.close();
+      await healthServer?.close();
       await within(queue.close(), 2_000);
       await registry.closeAll();
-      redis.disconnect();
-      queueConnection.disconnect();
+      store.disconnect();
     },
   };
 }

@@ -47,12 +47,9 @@ async function serve(options: { config: string; role: string }): Promise<void> {
   const { config, configDir } = loadConfigFile(options.config);
   const broker = await createBroker({ config, configDir, role, logger });
   const uninstall = installSighupReload(broker.policy, logger);
-  if (role !== "worker") {
-    const port = await broker.listen();
-    logger.info({ port, role }, "credbroker listening");
-  } else {
-    logger.info({ role }, "credbroker worker started");
-  }
+  const port = await broker.listen();
+  if (role !== "worker") logger.info({ port, role }, "credbroker listening");
+  else logger.info({ role, health_port: port }, "credbroker worker started");
   onShutdown(async () => {
     uninstall();
     await broker.close();

@@ -104,9 +104,11 @@ export function createAuditLog(deps: { redis: RedisClient; keyPrefix: string; cl
           const events = await writeBatch(batch);
           for (const [i, pending] of batch.entries()) pending.resolve(events[i]!);
         } catch (err) {
+          // Whatever failed this batch (Redis down or stalled) would fail the ones queued behind it too,
+          // each after its own timeout: every caller waiting now gets the 503 at once.
           head = undefined;
           const refused = unavailable(err);
-          for (const pending of batch) pending.reject(refused);
+          for (const pending of [...batch, ...queue.splice(0)]) pending.reject(refused);
         }
       }
     } finally {

@@ -14,6 +14,8 @@ export const AUDIT_EVENT_TYPES = [
   "credential.expired",
   "credential.revoke_failed",
   "credential.retry",
+  "credential.resolved",
+  "credential.unrecorded",
   "revocation.started",
   "policy.reloaded",
   "keys.rotated",

@@ -24,7 +24,10 @@ const CREDENTIAL_STATES = [
   "expired",
   "revoke_failed",
   "failed",
+  "resolved",
 ] as const;
+
+const resolveOptions = z.object({ reason: z.string().trim().min(1, "--reason must say why") });
 
 const lsOptions = z.object({
   state: z.enum(CREDENTIAL_STATES).optional(),
@@ -80,11 +83,31 @@ async function retryRevocation(credentialId: string, command: Command): Promise<
   );
 }
 
-/** `credbroker credentials ls|retry`. */
+async function resolveCredential(credentialId: string, command: Command): Promise<void> {
+  const { reason } = parseOptions(resolveOptions, command);
+  const { client, json } = connect(command);
+  const path = `/v1/admin/credentials/${encodeURIComponent(credentialId)}/resolve`;
+  const answer = await client.post(path, { reason });
+  if (json) return printJson(answer);
+  const credential = expectShape(credentialView, answer, "POST /v1/admin/credentials/{id}/resolve");
+  print(
+    [
+      `${credential.credential_id} resolved by hand: its task can finish closing`,
+      formatFields([
+        ["task", credential.task_id],
+        ["provider", credential.provider],
+        ["state", credential.state],
+        ["reason", reason],
+      ]),
+    ].join("\n"),
+  );
+}
+
+/** `credbroker credentials ls|retry|resolve`. */
 export function registerCredentialCommands(program: Command): void {
   const credentials = program
     .command("credentials")
-    .description("list credentials and retry failed revocations");
+    .description("list credentials, retry failed revocations, resolve them by hand");
   withConnection(
     credentials
       .command("ls")
@@ -104,6 +127,21 @@ export function registerCredentialCommands(program: Command): void {
       .action(
         operatorAction(async (credentialId: string, _options: unknown, command: Command) =>
           retryRevocation(credentialId, command),
+        ),
+      ),
+  );
+  withConnection(
+    credentials
+      .command("resolve")
+      .description(
+        "settle a revoke_failed credential by hand once you made sure it is dead downstream " +
+          "(POST /v1/admin/credentials/{id}/resolve; EmergencyRevoke)",
+      )
+      .argument("<credential_id>", "crd_… in state revoke_failed")
+      .requiredOption("--reason <text>", "what you checked or decided (kept in the audit log and evidence)")
+      .action(
+        operatorAction(async (credentialId: string, _options: unknown, command: Command) =>
+          resolveCredential(credentialId, command),
         ),
       ),
   );

@@ -77,6 +77,8 @@ export const configSchema = z
     server: z
       .object({
         port: z.number().int().min(0).max(65_535).default(8080),
+        /** The worker role's own listener for /healthz, /readyz and /metrics (on `host`); 0 picks a free port. */
+        worker_port: z.number().int().min(0).max(65_535).default(8081),
         host: z.string().default("127.0.0.1"),
         /** Every workload assertion's `aud` must contain this. */
         audience: z.string().min(1),
@@ -130,6 +132,13 @@ export const configSchema = z
         pending_grace_seconds: z.number().int().positive().max(3600).default(120),
         /** How often the reconciler re-tries credentials in revoke_failed. */
         failed_retry_interval_seconds: z.number().int().positive().default(600),
+        /**
+         * A worker holds each job under a lock it renews every half of this; a job whose worker died is taken
+         * over by a live worker within about twice this (lock expiry plus the next stalled-job check).
+         */
+        job_lock_seconds: z.number().min(1).max(300).default(4),
+        /** A revocation whose worker died this many times is not tried again by a worker: revoke_failed. */
+        max_job_stalls: z.number().int().min(1).max(20).default(3),
       })
       .strict()
       .default({
@@ -139,6 +148,8 @@ export const configSchema = z
         reconcile_interval_seconds: 30,
         pending_grace_seconds: 120,
         failed_retry_interval_seconds: 600,
+        job_lock_seconds: 4,
+        max_job_stalls: 3,
       }),
     approvals: z
       .object({

@@ -62,6 +62,7 @@ function applyEnv(
   if (env.CREDBROKER_PORT) server.port = Number(env.CREDBROKER_PORT);
   if (env.CREDBROKER_PUBLIC_URL) server.public_url = env.CREDBROKER_PUBLIC_URL;
   if (env.CREDBROKER_HOST) server.host = env.CREDBROKER_HOST;
+  if (env.CREDBROKER_WORKER_PORT) server.worker_port = Number(env.CREDBROKER_WORKER_PORT);
   if (env.REDIS_URL) redis.url = env.REDIS_URL;
   return { ...raw, server, redis };
 }

@@ -57,6 +57,17 @@ export const redisConfigSchema = z
     sentinel: sentinelSchema.optional(),
     /** A Redis Cluster. */
     cluster: clusterSchema.optional(),
+    /**
+     * A command of the request path (stores, audit, rate limit) that gets no reply within this many ms fails,
+     * so a stalled Redis turns into a 503 instead of a hung request. Not applied to the queue's connection.
+     */
+    command_timeout_ms: z.number().int().min(100).max(60_000).default(1_500),
+    /** How long a connection attempt may take (TCP connect plus the ready check). */
+    connect_timeout_ms: z.number().int().min(100).max(60_000).default(5_000),
+    /** TCP keep-alive: the first probe after this many ms of silence on a connection. */
+    keepalive_ms: z.number().int().min(1_000).max(600_000).default(10_000),
+    /** How often every role re-reads `maxmemory-policy` (it must stay `noeviction`). */
+    eviction_check_seconds: z.number().int().min(1).max(3_600).default(30),
   })
   .strict()
   .superRefine((redis, ctx) => {

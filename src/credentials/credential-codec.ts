@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { PROVIDER_KINDS } from "../../providers/provider.js";
 import { storedFields } from "../shared/stored-fields.js";
-import { CREDENTIAL_STATES, type Credential } from "./credential-types.js";
+import { CREDENTIAL_STATES, type Credential, FAILURE_KINDS } from "./credential-types.js";
 
 const { optionalNumber, optionalString, stringList } = storedFields;
 
@@ -24,6 +24,11 @@ const storedCredential = z.object({
   last_error: optionalString,
   revoke_attempts: z.coerce.number().int().default(0),
   revoke_reason: optionalString,
+  failure_kind: z.enum(FAILURE_KINDS).optional(),
+  failed_retries: z.coerce.number().int().default(0),
+  resolved_by: optionalString,
+  resolved_at: optionalNumber,
+  resolve_reason: optionalString,
   policy_ids: stringList,
   policy_set_hash: z.string(),
 });
@@ -82,6 +87,12 @@ export function decodeCredential(fields: Record<string, string>): Credential | n
     lastError: raw.last_error,
     revokeAttempts: raw.revoke_attempts,
     revokeReason: raw.revoke_reason,
+    failureKind: raw.failure_kind ?? null,
+    failedRetries: raw.failed_retries,
+    resolution:
+      raw.resolved_by !== null && raw.resolved_at !== null
+        ? { by: raw.resolved_by, at: raw.resolved_at, reason: raw.resolve_reason ?? "" }
+        : null,
     policyIds: raw.policy_ids,
     policySetHash: raw.policy_set_hash,
   };

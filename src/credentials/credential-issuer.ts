@@ -14,6 +14,7 @@ import type { Task } from "../tasks/task-types.js";
 import type { CredentialStore } from "./credential-store.js";
 import { type Credential, UNCERTAIN_ISSUE } from "./credential-types.js";
 import { grantTtl } from "./granted-ttl.js";
+import type { UnrecordedCredentials } from "./unrecorded-credentials.js";
 
 export interface CredentialRequest {
   profile: string;
@@ -36,6 +37,8 @@ export interface CredentialIssuerDeps {
   metrics: Pick<BrokerMetrics, "credentialsIssued" | "issuanceSeconds">;
   clock: Clock;
   logger: Logger;
+  /** Takes over what the provider issued when Redis fails before it is recorded. */
+  unrecorded: Pick<UnrecordedCredentials, "adopt">;
 }
 
 /**
@@ -79,6 +82,9 @@ export function createCredentialIssuer(deps: CredentialIssuerDeps) {
       lastError: null,
       revokeAttempts: 0,
       revokeReason: null,
+      failureKind: null,
+      failedRetries: 0,
+      resolution: null,
       policyIds: decision.policyIds,
       policySetHash: decision.policySetHash,
     };
@@ -217,7 +223,14 @@ export function createCredentialIssuer(deps: CredentialIssuerDeps) {
     const created = await credentials.createPending(credential, clock.now());
     if (created !== "ok") throw new BrokerError("task_not_open", "The task is no longer open.");
     const issued = await callProvider(provider, task, credential);
-    const active = await activate(principal, credential, issued);
+    const active = await activate(principal, credential, issued).catch((err: unknown) => {
+      // The task closed meanwhile and its revocation is queued: nothing more to do. Anything else is the
+      // store failing with a live upstream credential in hand, which must not be dropped.
+      if (!(err instanceof BrokerError && err.code === "task_not_open")) {
+        deps.unrecorded.adopt(credential, issued, provider);
+      }
+      throw err;
+    });
     deps.metrics.credentialsIssued.inc({ provider: provider.kind });
     deps.metrics.issuanceSeconds.observe({ provider: provider.kind }, (performance.now() - started) / 1000);
     return { credential: active, secret: issued.secret, notes: [...notes, ...issued.notes] };

@@ -14,6 +14,8 @@ export function credentialKeys(prefix: string) {
     active: `${prefix}:creds:active`,
     /** Sorted set: credentials in revoke_failed by failure time (ms). */
     failed: `${prefix}:creds:failed`,
+    /** Sorted set: revoke_failed credentials due for a scheduled retry, by due time (ms); never permanent ones. */
+    retryDue: `${prefix}:creds:retry_due`,
     /** Sorted set: every credential by creation time (ms), for listings. */
     all: `${prefix}:creds:all`,
   };

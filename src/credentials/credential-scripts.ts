@@ -56,12 +56,12 @@ return state
 
 /**
  * TRANSITION_SCRIPT for credentials, keeping the task's count of unsettled credentials (states other than
- * revoked, expired and failed) exact, so "are all of this task's credentials settled?" is one HGET.
+ * revoked, expired, failed and resolved) exact, so "are all of this task's credentials settled?" is one HGET.
  * KEYS[1] = credential hash, KEYS[2] = its task hash (same `{taskId}` slot)
  * ARGV as TRANSITION_SCRIPT. Result as TRANSITION_SCRIPT.
  */
 export const CREDENTIAL_TRANSITION_SCRIPT = `
-local settled = { revoked = true, expired = true, failed = true }
+local settled = { revoked = true, expired = true, failed = true, resolved = true }
 local state = redis.call("HGET", KEYS[1], "state")
 if not state then return "!missing" end
 for allowed in string.gmatch(ARGV[1], "%S+") do

@@ -49,11 +49,12 @@ export interface CredentialStore {
   getMany(refs: { taskId: string; credentialId: string }[]): Promise<Credential[]>;
   taskOf(credentialIds: string[]): Promise<(string | null)[]>;
   /** Drops entries of a reconciler index that no longer match their record (stale hints). */
-  dropFromIndex(index: "pending" | "active" | "failed", credentialIds: string[]): Promise<void>;
+  dropFromIndex(index: "pending" | "active" | "failed" | "retryDue", credentialIds: string[]): Promise<void>;
   pendingOlderThan(createdBefore: number, limit: number): Promise<string[]>;
   activeExpiringBy(until: number, limit: number): Promise<string[]>;
   activeIds(): Promise<string[]>;
-  failedBefore(failedBefore: number, limit: number): Promise<string[]>;
+  /** revoke_failed credentials whose scheduled retry is due by `until` (permanent failures never are). */
+  retryDueBy(until: number, limit: number): Promise<string[]>;
   /** Credential ids by creation time, newest first; the cursor is an offset. */
   page(limit: number, offset: number): Promise<string[]>;
   failedPage(limit: number, offset: number): Promise<string[]>;
@@ -71,8 +72,17 @@ export function createCredentialStore(deps: {
   const keys = credentialKeys(deps.keyPrefix);
   const tasks = taskKeys(deps.keyPrefix);
 
-  /** Moves the credential between the reconciler's indexes: out of its old state's, into its new state's. */
-  async function syncIndexes(id: string, from: CredentialState, to: CredentialState, expiresAt?: number) {
+  /**
+   * Moves the credential between the reconciler's indexes: out of its old state's, into its new state's. A
+   * move into revoke_failed with a `retry_at` field also schedules its retry.
+   */
+  async function syncIndexes(
+    id: string,
+    from: CredentialState,
+    to: CredentialState,
+    options: { expiresAt?: number; retryAt?: string } = {},
+  ) {
+    const { expiresAt, retryAt } = options;
     const leaving: Partial<Record<CredentialState, string>> = {
       pending: keys.pending,
       active: keys.active,
@@ -81,6 +91,8 @@ export function createCredentialStore(deps: {
     const left = from === to ? undefined : leaving[from];
     await Promise.all([
       left ? redis.zrem(left, id) : null,
+      from === "revoke_failed" && to !== from ? redis.zrem(keys.retryDue, id) : null,
+      to === "revoke_failed" && retryAt ? redis.zadd(keys.retryDue, retryAt, id) : null,
       to === "active" && expiresAt !== undefined ? redis.zadd(keys.active, expiresAt, id) : null,
       to === "revoke_failed" && from !== to ? redis.zadd(keys.failed, deps.now(), id) : null,
     ]);
@@ -144,7 +156,8 @@ export function createCredentialStore(deps: {
         ),
       );
       const state = parseState(reply);
-      if (state === "active") await syncIndexes(credential.id, "pending", "active", activation.expiresAt);
+      if (state === "active")
+        await syncIndexes(credential.id, "pending", "active", { expiresAt: activation.expiresAt });
       return state;
     },
     async transition(credential, from, to, fields = {}) {
@@ -158,7 +171,7 @@ export function createCredentialStore(deps: {
       if (reply.startsWith("!")) return { moved: false, current: parseState(reply.slice(1)) };
       const previous = parseState(reply);
       if (!previous) throw new Error(`unknown credential state ${reply}`);
-      await syncIndexes(credential.id, previous, to);
+      await syncIndexes(credential.id, previous, to, { retryAt: fields.retry_at });
       return { moved: true, previous };
     },
     async get(credentialId) {
@@ -202,8 +215,8 @@ export function createCredentialStore(deps: {
     activeExpiringBy: (until, limit) =>
       redis.zrangebyscore(keys.active, "-inf", String(until), "LIMIT", 0, limit),
     activeIds: () => redis.zrange(keys.active, "0", "-1"),
-    failedBefore: (before, limit) =>
-      redis.zrangebyscore(keys.failed, "-inf", String(before), "LIMIT", 0, limit),
+    retryDueBy: (until, limit) =>
+      redis.zrangebyscore(keys.retryDue, "-inf", String(until), "LIMIT", 0, limit),
     page: (limit, offset) => ids(keys.all, limit, offset),
     failedPage: (limit, offset) => ids(keys.failed, limit, offset),
   };

@@ -38,7 +38,12 @@ export interface EvidenceBuilderDeps {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : toIso(ms));
 
-const SETTLING_EVENTS = new Set(["credential.revoked", "credential.expired", "credential.revoke_failed"]);
+const SETTLING_EVENTS = new Set([
+  "credential.revoked",
+  "credential.expired",
+  "credential.revoke_failed",
+  "credential.resolved",
+]);
 
 function taskEntry(task: Task, relation: TaskRelation, children: string[]): TaskEntry {
   return {
@@ -110,6 +115,10 @@ function credentialEntry(
       attempts: credential.revokeAttempts,
       last_error: credential.lastError,
       event_seq: settling?.seq ?? null,
+      failure_kind: credential.failureKind,
+      resolved: credential.resolution
+        ? { ...credential.resolution, at: toIso(credential.resolution.at) }
+        : null,
     },
     event_seqs: own.map((event) => event.seq),
   };

@@ -131,6 +131,10 @@ export function summarise(event: AuditEvent): string {
       return `${credential} expired`;
     case "credential.revoke_failed":
       return `revoking ${credential} failed${why}`;
+    case "credential.resolved":
+      return `${who} resolved ${credential} by hand${why}`;
+    case "credential.unrecorded":
+      return `${credential} was issued while the store was failing; the broker revoked it at once${why}`;
     case "credential.retry":
       return `${who} retried revoking ${credential}`;
     case "approval.requested":

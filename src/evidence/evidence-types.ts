@@ -112,7 +112,14 @@ export interface ApprovalEntry {
 }
 
 /** How a credential ended, or why it has not. */
-export type RevocationOutcome = "not_issued" | "live" | "revoking" | "revoked" | "expired" | "revoke_failed";
+export type RevocationOutcome =
+  | "not_issued"
+  | "live"
+  | "revoking"
+  | "revoked"
+  | "expired"
+  | "revoke_failed"
+  | "resolved";
 
 export interface CredentialEntry {
   credential_id: string;
@@ -142,8 +149,12 @@ export interface CredentialEntry {
     reason: string | null;
     attempts: number;
     last_error: string | null;
-    /** Seq of the event that settled it (`credential.revoked|expired|revoke_failed`), if any. */
+    /** Seq of the event that settled it (`credential.revoked|expired|revoke_failed|resolved`), if any. */
     event_seq: number | null;
+    /** Why revocation failed, while or after it did: `permanent`, `exhausted` or `stalled`. */
+    failure_kind: string | null;
+    /** An operator settled it by hand (after revoke_failed): who, when and why. */
+    resolved: { by: string; at: string; reason: string } | null;
   };
   /** Seqs of every event about this credential. */
   event_seqs: number[];

@@ -1,7 +1,9 @@
 import type { NextFunction, Request, Response } from "express";
 import { ZodError } from "zod";
 import { BrokerError, isBrokerError, unavailable } from "../shared/errors.js";
+import { createLogThrottle, type LogThrottle } from "../shared/log-throttle.js";
 import type { Logger } from "../shared/logger.js";
+import { isStoreFailure } from "../shared/redis-errors.js";
 
 export function zodIssues(err: ZodError): { path: string; message: string }[] {
   return err.issues.map((issue) => ({ path: issue.path.join(".") || "(body)", message: issue.message }));
@@ -24,25 +26,14 @@ function fromBodyParser(err: unknown): BrokerError | null {
   return null;
 }
 
-/** Error classes ioredis raises for a store that refuses or cannot take a command (identified by class name). */
-const STORE_ERROR_NAMES = new Set([
-  "ReplyError",
-  "MaxRetriesPerRequestError",
-  "AbortError",
-  "ClusterAllFailedError",
-]);
-
 /**
- * Fail closed (DESIGN guarantee 4): an unexpected error while the store is unreachable, or an error the
- * store itself raised, is a 503 — the request was not recorded, so nothing was issued.
+ * Fail closed (DESIGN guarantee 4): an error the store raised (a refusal, a timeout, a lost connection), or
+ * any unexpected error while the store is unreachable, is a 503: the request was not recorded, so nothing
+ * was issued.
  */
-function isStoreFailure(err: unknown, storeReady: () => boolean): boolean {
-  return err instanceof Error && (STORE_ERROR_NAMES.has(err.name) || !storeReady());
-}
-
 function toBrokerError(err: unknown, storeReady: () => boolean): BrokerError {
   if (isBrokerError(err)) return err;
-  if (isStoreFailure(err, storeReady)) return unavailable(err);
+  if (err instanceof Error && (isStoreFailure(err) || !storeReady())) return unavailable(err);
   if (err instanceof ZodError) {
     return new BrokerError("invalid_request", "The request is invalid.", {
       details: { issues: zodIssues(err) },
@@ -54,14 +45,23 @@ function toBrokerError(err: unknown, storeReady: () => boolean): BrokerError {
   );
 }
 
+/** Server-side failures are logged once per cause and 10 s, with a count of the repeats held back. */
+function logFailure(logger: Logger, throttle: LogThrottle, error: BrokerError): void {
+  const cause = error.cause instanceof Error ? error.cause.message.split("\n")[0] : undefined;
+  const held = throttle.admit(`${error.code} ${cause ?? ""}`);
+  if (held === null) return;
+  logger.error(
+    { code: error.code, error: error.message, cause, ...(held > 0 ? { repeats_not_logged: held } : {}) },
+    "request failed",
+  );
+}
+
 /** The one place errors become HTTP: `{"error": {"code", "message", "details"?}}`. */
 export function createErrorHandler(logger: Logger, storeReady: () => boolean) {
+  const throttle = createLogThrottle(10_000);
   return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
     const error = toBrokerError(err, storeReady);
-    if (error.status >= 500) {
-      const cause = error.cause instanceof Error ? error.cause.message : undefined;
-      logger.error({ code: error.code, error: error.message, cause }, "request failed");
-    }
+    if (error.status >= 500) logFailure(logger, throttle, error);
     if (error.code === "invalid_assertion") res.setHeader("WWW-Authenticate", 'Bearer error="invalid_token"');
     for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
     const body: { code: string; message: string; details?: Record<string, unknown> } = {

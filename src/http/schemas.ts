@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CREDENTIAL_STATES } from "../credentials/credential-types.js";
 import { selectorSchema } from "../revocation/emergency-revocation.js";
 
 const principalId = z.string().min(3).max(512);
@@ -53,6 +54,13 @@ export const revocationBody = z
   })
   .strict();
 
+/** `POST /v1/admin/credentials/{id}/resolve`: why the operator settles a revoke_failed credential by hand. */
+export const resolveBody = z
+  .object({
+    reason: z.string().trim().min(1).max(2000),
+  })
+  .strict();
+
 const limit = z.coerce.number().int().min(1).max(1000).default(100);
 
 export const auditQuery = z
@@ -76,9 +84,7 @@ export const adminTasksQuery = z
 
 export const adminCredentialsQuery = z
   .object({
-    state: z
-      .enum(["pending", "active", "revoking", "revoked", "expired", "revoke_failed", "failed"])
-      .optional(),
+    state: z.enum(CREDENTIAL_STATES).optional(),
     provider: z.string().optional(),
     task_id: taskId.optional(),
     limit,

@@ -26,6 +26,16 @@ export function credentialView(credential: Credential, now: number) {
     scopes: credential.scopes,
     downstream: { account: credential.downstreamAccount },
     last_error: credential.lastError,
+    /** Why it is (or was) in revoke_failed: `permanent`, `exhausted` or `stalled`; null otherwise. */
+    failure_kind: credential.failureKind,
+    /** Who settled it by hand, when and why (state `resolved`); null otherwise. */
+    resolution: credential.resolution
+      ? {
+          by: credential.resolution.by,
+          at: toIso(credential.resolution.at),
+          reason: credential.resolution.reason,
+        }
+      : null,
   };
 }
 

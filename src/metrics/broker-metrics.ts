@@ -5,6 +5,10 @@ export interface BrokerMetrics {
   credentialsIssued: Counter<"provider">;
   issuanceSeconds: Histogram<"provider">;
   revocations: Counter<"outcome" | "provider">;
+  /** 1 while every Redis master keeps `maxmemory-policy noeviction`, else 0. */
+  redisEvictionSafe: Gauge;
+  /** Provider results the broker could not record (Redis failed after issuance), by what became of them. */
+  unrecorded: Counter<"outcome" | "provider">;
   /** Registers the scrape-time readers of queue depth and the revoke_failed count. */
   observeGauges(read: {
     queueDepth: () => Promise<Record<string, number>>;
@@ -34,11 +38,26 @@ export function createBrokerMetrics(): BrokerMetrics {
     labelNames: ["outcome", "provider"] as const,
     registers: [registry],
   });
+  const redisEvictionSafe = new Gauge({
+    name: "credbroker_redis_eviction_safe",
+    help: "1 while Redis keeps maxmemory-policy noeviction (records cannot be evicted), 0 otherwise.",
+    registers: [registry],
+  });
+  const unrecorded = new Counter({
+    name: "credbroker_unrecorded_credentials_total",
+    help:
+      "Credentials a provider issued that the broker could not record (Redis failed): revoked at once " +
+      "(revoked), recorded later (recorded) or still held in memory after every retry (held).",
+    labelNames: ["outcome", "provider"] as const,
+    registers: [registry],
+  });
   return {
     registry,
     credentialsIssued,
     issuanceSeconds,
     revocations,
+    redisEvictionSafe,
+    unrecorded,
     observeGauges(read) {
       new Gauge({
         name: "credbroker_queue_depth",

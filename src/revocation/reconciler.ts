@@ -22,12 +22,13 @@ export interface ReconcileReport {
 
 const BATCH = 500;
 
-type IndexName = "pending" | "active" | "failed";
+type IndexName = "pending" | "active" | "failed" | "retryDue";
 
 /**
  * Re-arms whatever the queue lost, from the Redis records (the source of truth): open tasks past their
  * deadline, open tasks whose parent ended, closing tasks with unsettled credentials, half-issued pending
- * credentials, active credentials past expiry, and revoke_failed credentials due for another try. Index
+ * credentials, active credentials past expiry, and revoke_failed credentials due for another try (never
+ * permanent failures; each scheduled retry waits twice as long as the one before). Index
  * entries that no longer match their record are repaired or dropped, so stale hints never block it.
  */
 export function createReconciler(deps: {
@@ -39,7 +40,6 @@ export function createReconciler(deps: {
   clock: Clock;
   logger: Logger;
   pendingGraceMs: number;
-  failedRetryIntervalMs: number;
   intervalMs: number;
 }): () => Promise<ReconcileReport> {
   const { tasks, credentials, closer, clock } = deps;
@@ -115,13 +115,13 @@ export function createReconciler(deps: {
   async function moveAndQueue(
     list: Credential[],
     from: CredentialState,
-    fields: Record<string, string>,
+    fields: (credential: Credential) => Record<string, string>,
     event: "credential.revoking" | "credential.retry",
     reason: string | null,
   ) {
     const moved: Credential[] = [];
     for (const credential of list) {
-      if ((await credentials.transition(credential, [from], "revoking", fields)).moved)
+      if ((await credentials.transition(credential, [from], "revoking", fields(credential))).moved)
         moved.push(credential);
     }
     for (const credential of moved) {
@@ -143,7 +143,7 @@ export function createReconciler(deps: {
     return moveAndQueue(
       stale,
       "pending",
-      { revoke_reason: "half_issued" },
+      () => ({ revoke_reason: "half_issued" }),
       "credential.revoking",
       "half_issued",
     );
@@ -166,12 +166,12 @@ export function createReconciler(deps: {
   }
 
   async function retryFailed(): Promise<number> {
-    const ids = await credentials.failedBefore(clock.now() - deps.failedRetryIntervalMs, BATCH);
-    const due = await matching("failed", ids, "revoke_failed");
+    const ids = await credentials.retryDueBy(clock.now(), BATCH);
+    const due = await matching("retryDue", ids, "revoke_failed");
     return moveAndQueue(
       due,
       "revoke_failed",
-      { revoke_attempts: "0" },
+      (credential) => ({ revoke_attempts: "0", failed_retries: String(credential.failedRetries + 1) }),
       "credential.retry",
       "scheduled retry",
     );

@@ -33,6 +33,8 @@ export function createRevocationQueue(deps: {
     connection: deps.connection,
     prefix: bullPrefix(deps.keyPrefix),
   });
+  // The queue re-emits its connection's errors; the connection watch reports them (one line per condition).
+  queue.on("error", () => undefined);
   const { attempts, backoffMs, reconcileIntervalMs } = deps.options;
 
   return {

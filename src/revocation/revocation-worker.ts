@@ -1,6 +1,7 @@
 import { type Job, Worker } from "bullmq";
 import type { Logger } from "../shared/logger.js";
 import type { RedisClient } from "../shared/redis.js";
+import { isConnectionFailure } from "../shared/redis-errors.js";
 import { within } from "../shared/within.js";
 import type { CloseReason } from "../tasks/task-types.js";
 import type { ReconcileReport } from "./reconciler.js";
@@ -24,6 +25,13 @@ export function startRevocationWorker(deps: {
   concurrency: number;
   attempts: number;
   reconcileIntervalMs: number;
+  /**
+   * Each job's lock: renewed every half of it while the worker lives; once a dead worker's lock lapses, the
+   * next stalled-job check (every `lockMs` too) hands the job to a live worker: a takeover within ~2 × lockMs.
+   */
+  lockMs: number;
+  /** Stalls after which BullMQ itself would fail a job; kept above the processor's own limit so it never does. */
+  maxStalledCount: number;
   revokeCredential: RevokeCredential;
   closeTree: (taskId: string, reason: CloseReason, actor: string) => Promise<unknown>;
   reconcile: () => Promise<ReconcileReport>;
@@ -41,6 +49,7 @@ export function startRevocationWorker(deps: {
         await deps.revokeCredential(data, {
           made: job.attemptsMade,
           max: job.opts.attempts ?? deps.attempts,
+          stalls: job.stalledCounter,
         });
         return;
       }
@@ -69,6 +78,9 @@ export function startRevocationWorker(deps: {
     connection: deps.connection,
     prefix: bullPrefix(deps.keyPrefix),
     concurrency: deps.concurrency,
+    lockDuration: deps.lockMs,
+    stalledInterval: deps.lockMs,
+    maxStalledCount: deps.maxStalledCount,
   });
   worker.on("failed", (job, err) => {
     deps.logger.warn(
@@ -76,7 +88,10 @@ export function startRevocationWorker(deps: {
       "job failed",
     );
   });
-  worker.on("error", (err) => deps.logger.error({ error: err.message }, "worker error"));
+  // Connection errors are the connection watch's to report (one line per condition); the rest are logged here.
+  worker.on("error", (err) => {
+    if (!isConnectionFailure(err)) deps.logger.error({ error: err.message }, "worker error");
+  });
 
   const ensure = () =>
     deps.queue.ensureReconciler().catch((err: unknown) => {

@@ -3,7 +3,7 @@ import { PermanentProviderError, TransientProviderError } from "../../providers/
 import type { ProviderRegistry } from "../../providers/registry.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
-import { type Credential, UNCERTAIN_ISSUE } from "../credentials/credential-types.js";
+import { type Credential, type FailureKind, UNCERTAIN_ISSUE } from "../credentials/credential-types.js";
 import type { BrokerMetrics } from "../metrics/broker-metrics.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
@@ -13,6 +13,13 @@ export interface RevokeAttempt {
   /** Attempts already made before this one. */
   made: number;
   max: number;
+  /** How many times a worker died while holding this job (BullMQ's stalled counter). */
+  stalls: number;
+}
+
+/** A scheduled retry of a revoke_failed credential waits `base · 2^retries`, at most a day. */
+export function nextRetryAt(now: number, baseMs: number, retries: number): number {
+  return now + Math.min(baseMs * 2 ** Math.min(retries, 20), 86_400_000);
 }
 
 export const WORKER_ACTOR = "system:worker";
@@ -35,18 +42,31 @@ export function createRevokeCredential(deps: {
   clock: Clock;
   logger: Logger;
   pendingGraceMs: number;
+  /** First wait before a scheduled retry of an exhausted revocation (`failed_retry_interval_seconds`). */
+  failedRetryIntervalMs: number;
+  /** A job whose workers died this many times is not run again: the credential goes to revoke_failed. */
+  maxStalls: number;
 }): RevokeCredential {
   const { credentials, audit, clock } = deps;
 
-  async function markFailed(credential: Credential, message: string, attempts: number): Promise<void> {
+  async function markFailed(
+    credential: Credential,
+    message: string,
+    attempts: number,
+    kind: FailureKind,
+  ): Promise<void> {
+    const retryAt = nextRetryAt(clock.now(), deps.failedRetryIntervalMs, credential.failedRetries);
     const result = await credentials.transition(credential, ["revoking"], "revoke_failed", {
       last_error: message,
       revoke_attempts: String(attempts),
+      failure_kind: kind,
+      // Permanent errors are not retried by themselves: an operator retries or resolves them.
+      ...(kind === "permanent" ? {} : { retry_at: String(retryAt) }),
     });
     if (!result.moved) return;
     deps.metrics.revocations.inc({ outcome: "revoke_failed", provider: credential.provider });
     deps.logger.error(
-      { credential_id: credential.id, task_id: credential.taskId, error: message },
+      { credential_id: credential.id, task_id: credential.taskId, error: message, failure_kind: kind },
       "revocation failed",
     );
     await audit.append({
@@ -55,7 +75,7 @@ export function createRevokeCredential(deps: {
       task_id: credential.taskId,
       credential_id: credential.id,
       reason: message,
-      details: { attempts },
+      details: { attempts, failure_kind: kind },
     });
   }
 
@@ -98,14 +118,20 @@ export function createRevokeCredential(deps: {
   return async (ref, attempt) => {
     const credential = await credentials.getInTask(ref.taskId, ref.credentialId);
     if (!credential || credential.state !== "revoking") return;
+    if (attempt.stalls >= deps.maxStalls) {
+      const message = `the workers revoking it died ${attempt.stalls} times (see the worker logs); not run again`;
+      await markFailed(credential, message, attempt.made, "stalled");
+      return;
+    }
     let outcome: RevokeOutcome | undefined;
     try {
       outcome = await callProvider(credential);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const attempts = attempt.made + 1;
-      if (err instanceof PermanentProviderError || attempts >= attempt.max) {
-        await markFailed(credential, message, attempts);
+      const permanent = err instanceof PermanentProviderError;
+      if (permanent || attempts >= attempt.max) {
+        await markFailed(credential, message, attempts, permanent ? "permanent" : "exhausted");
         return;
       }
       deps.metrics.revocations.inc({ outcome: "retry", provider: credential.provider });

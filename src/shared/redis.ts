@@ -11,9 +11,10 @@ import type { RedisConfig } from "../config/redis-config.js";
 export type RedisClient = Redis | Cluster;
 
 /**
- * `commands`: requests, stores and audit. It fails fast (2 retries, no offline queue), so a dead Redis
- * turns into a quick 503 instead of a hung request. `blocking`: BullMQ, which blocks and needs
- * `maxRetriesPerRequest: null`; it queues commands while reconnecting.
+ * `commands`: requests, stores and audit. It fails fast (2 retries, no offline queue, and a per-command
+ * timeout), so a dead or stalled Redis turns into a quick 503 instead of a hung request. `blocking`: BullMQ,
+ * which blocks and needs `maxRetriesPerRequest: null`; it queues commands while reconnecting. Both use TCP
+ * keep-alive, so a peer that vanished without closing is noticed.
  *
  * Neither auto-pipelines: ioredis keeps one auto-pipeline in flight per node, so under concurrent
  * requests every command waits for the previous batch's round trip (measured slower than sending at once).
@@ -27,7 +28,13 @@ export function connectRedis(
   env: Readonly<Record<string, string | undefined>>,
 ): RedisClient {
   const commands = role === "commands";
-  const perNode: RedisOptions = { maxRetriesPerRequest: commands ? 2 : null, connectTimeout: 5_000 };
+  const perNode: RedisOptions = {
+    maxRetriesPerRequest: commands ? 2 : null,
+    connectTimeout: config.connect_timeout_ms,
+    keepAlive: config.keepalive_ms,
+    // BullMQ's blocking commands wait on purpose; only the request path gets a reply deadline.
+    ...(commands ? { commandTimeout: config.command_timeout_ms } : {}),
+  };
   const queueing: RedisOptions = { enableOfflineQueue: !commands };
   const secret = (name: string): string | undefined => env[name] || undefined;
 
@@ -59,11 +66,41 @@ export function connectRedis(
   throw new Error("redis: no topology configured (the config schema requires url, sentinel or cluster)");
 }
 
-/** Resolves once the connection is ready (a Cluster: slots known), or rejects after `timeoutMs`. */
-export async function waitForRedis(redis: RedisClient, timeoutMs = 5_000): Promise<void> {
+/** Where the config points, for messages: host:port only, never a password. */
+export function describeRedis(config: RedisConfig): string {
+  const list = (nodes: { host: string; port: number }[]) =>
+    nodes.map((n) => `${n.host}:${n.port}`).join(", ");
+  if (config.cluster) return `the Redis Cluster at ${list(config.cluster.nodes)}`;
+  if (config.sentinel)
+    return `the master "${config.sentinel.name}" of the Sentinels at ${list(config.sentinel.sentinels)}`;
+  try {
+    const url = new URL(config.url ?? "");
+    return `Redis at ${url.hostname}:${url.port || "6379"}`;
+  } catch {
+    return "Redis";
+  }
+}
+
+/**
+ * Resolves once the connection is ready (a Cluster: slots known), or rejects after `timeoutMs` with a
+ * sentence an operator can act on: where Redis was expected, the last connection error, and the fix.
+ */
+export async function waitForRedis(
+  redis: RedisClient,
+  options: { timeoutMs: number; target: string; lastError: () => string | null },
+): Promise<void> {
   if (redis.status === "ready") return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Redis not ready after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => {
+      const cause = options.lastError();
+      reject(
+        new Error(
+          `cannot reach ${options.target} within ${Math.round(options.timeoutMs / 1000)} s` +
+            `${cause ? ` (${cause})` : ""}: start Redis, or point redis.url (REDIS_URL), redis.sentinel or ` +
+            "redis.cluster at it",
+        ),
+      );
+    }, options.timeoutMs);
     redis.once("ready", () => {
       clearTimeout(timer);
       resolve();

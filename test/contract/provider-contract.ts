@@ -144,6 +144,8 @@ export function runProviderContract(subject: ContractSubject): void {
         clock: systemClock,
         logger: createLogger({ level: "silent" }),
         pendingGraceMs: 60_000,
+        failedRetryIntervalMs: 600_000,
+        maxStalls: 3,
       });
     }
 
@@ -153,7 +155,7 @@ export function runProviderContract(subject: ContractSubject): void {
       let made = 0;
       for (; made < ATTEMPTS; made++) {
         try {
-          await revoke({ credentialId: credential.id, taskId }, { made, max: ATTEMPTS });
+          await revoke({ credentialId: credential.id, taskId }, { made, max: ATTEMPTS, stalls: 0 });
           break;
         } catch (err) {
           expect(err).toBeInstanceOf(TransientProviderError);

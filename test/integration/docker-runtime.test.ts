@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/dev/dev-redis.js";
 import { waitFor } from "../support/broker-harness.js";
 import { copiesOf, execForm, instructionsOf, REPO_ROOT, readDockerfile } from "../support/dockerfile.js";
 import { deleteByPrefix, TEST_REDIS_URL, uniquePrefix } from "../support/redis-keys.js";
@@ -241,12 +242,20 @@ describe("the container image's runtime stage", () => {
   it("`credbroker serve --role worker` starts without HTTP and stops cleanly on SIGTERM", {
     timeout: 60_000,
   }, async () => {
-    const env = brokerEnv({ CREDBROKER_ROLE: "api" });
+    const healthPort = await freePort();
+    const env = brokerEnv({ CREDBROKER_ROLE: "api", CREDBROKER_WORKER_PORT: String(healthPort) });
     const worker = await startServe(["serve", "--role", "worker"], env, "credbroker worker started");
-    expect(worker.started).toMatchObject({ role: "worker" });
-    expect(await healthcheck({ ...env, CREDBROKER_ROLE: "worker" })).toBe(0);
+    expect(worker.started).toMatchObject({ role: "worker", health_port: healthPort });
+    const workerEnv = { ...env, CREDBROKER_ROLE: "worker" };
+    expect(await healthcheck(workerEnv)).toBe(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    expect(metrics).toContain("credbroker_revocations_total");
+    expect(await (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).json()).toMatchObject({
+      status: "ready",
+    });
     worker.child.kill("SIGTERM");
     expect(await worker.exited).toBe(0);
+    expect(await healthcheck(workerEnv)).toBe(1);
   });
 });
 

@@ -65,7 +65,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), "credbroker-test-"));
   writeFileSync(path.join(dir, "policy.cedar"), options.policy ?? TEST_POLICY);
   const base: Record<string, Record<string, unknown> | unknown[]> = {
-    server: { port: 0, audience: "credbroker-test", public_url: "http://127.0.0.1:1" },
+    server: { port: 0, worker_port: 0, audience: "credbroker-test", public_url: "http://127.0.0.1:1" },
     redis: { ...(options.redis ?? { url: TEST_REDIS_URL }), key_prefix: prefix },
     issuers: [{ ...issuer.issuerConfig(), name: "ci", kind: "oidc", jwks_cooldown_seconds: 0 }],
     policy: { files: ["policy.cedar"] },

@@ -5,13 +5,14 @@ import type { Credential } from "../../credentials/credential-types.js";
 import { policyPrincipal } from "../../policy/policy-context.js";
 import type { CedarValue, PolicyAction } from "../../policy/policy-types.js";
 import type { EmergencyRevocation } from "../../revocation/emergency-revocation.js";
+import type { createResolveCredential } from "../../revocation/resolve-credential.js";
 import type { createRetryRevocation } from "../../revocation/retry-revocation.js";
 import type { Clock } from "../../shared/clock.js";
 import { notFound } from "../../shared/errors.js";
 import { type Decide, requireAllowed } from "../../tasks/task-access.js";
 import type { TaskStore } from "../../tasks/task-store.js";
 import { principalOf } from "../principal-of.js";
-import { adminCredentialsQuery, adminTasksQuery, revocationBody } from "../schemas.js";
+import { adminCredentialsQuery, adminTasksQuery, resolveBody, revocationBody } from "../schemas.js";
 import { parseInput } from "../validate.js";
 import { credentialView, taskView } from "../views.js";
 
@@ -19,6 +20,7 @@ export interface AdminRouteDeps {
   decide: Decide;
   emergency: EmergencyRevocation;
   retryRevocation: ReturnType<typeof createRetryRevocation>;
+  resolveCredential: ReturnType<typeof createResolveCredential>;
   rotateKeys: () => Promise<{ kid: string; previous_kid: string | null }>;
   tasks: TaskStore;
   credentials: CredentialStore;
@@ -126,6 +128,22 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     });
     const credential = await deps.retryRevocation(principalOf(req).id, req.params.credentialId);
     res.status(202).json(credentialView(credential, deps.clock.now()));
+  });
+
+  router.post("/credentials/:credentialId/resolve", async (req, res) => {
+    const body = parseInput(resolveBody, req.body);
+    await allow(req, "EmergencyRevoke", {
+      selector_kind: "credential",
+      selector_value: req.params.credentialId,
+      reason: body.reason,
+      dry_run: false,
+    });
+    const credential = await deps.resolveCredential(
+      principalOf(req).id,
+      req.params.credentialId,
+      body.reason,
+    );
+    res.json(credentialView(credential, deps.clock.now()));
   });
 
   router.post("/keys/rotate", async (req, res) => {

@@ -21,9 +21,16 @@ function issuesOf(raw: unknown, env: Record<string, string> = {}): string[] {
 }
 
 describe("the redis section", () => {
-  it("keeps `url` and `key_prefix` as they were", () => {
+  it("keeps `url` and `key_prefix` as they were, with safe timeouts by default", () => {
     const config = parseConfig({ server, redis: { url: "redis://127.0.0.1:6379/0" } });
-    expect(config.redis).toEqual({ url: "redis://127.0.0.1:6379/0", key_prefix: "cb" });
+    expect(config.redis).toEqual({
+      url: "redis://127.0.0.1:6379/0",
+      key_prefix: "cb",
+      command_timeout_ms: 1_500,
+      connect_timeout_ms: 5_000,
+      keepalive_ms: 10_000,
+      eviction_check_seconds: 30,
+    });
   });
 
   it("accepts Sentinel and Cluster, with passwords named by env var only", () => {

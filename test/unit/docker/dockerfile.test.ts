@@ -74,7 +74,7 @@ describe("the Dockerfile", () => {
       CREDBROKER_PORT: "8080",
       CREDBROKER_ROLE: "all",
     });
-    expect(instructionsOf(runtime, "EXPOSE").map((i) => i.args)).toEqual(["8080"]);
+    expect(instructionsOf(runtime, "EXPOSE").map((i) => i.args)).toEqual(["8080 8081"]);
   });
 
   it("has a HEALTHCHECK on /healthz that needs nothing but node", () => {
