@@ -18,6 +18,11 @@ export const vaultSecretProfileSchema = z
     path: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/, "a Vault path such as database/creds/<role>"),
+    /**
+     * Policies of the per-credential owner token that reads `path` (it needs `read` on it and nothing else).
+     * Unset: the owner token inherits the broker's own policies.
+     */
+    reader_policies: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict();
 

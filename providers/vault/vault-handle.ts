@@ -2,12 +2,15 @@ import { z } from "zod";
 import { PermanentProviderError } from "../provider-errors.js";
 
 /**
- * What the broker stores to revoke a Vault credential later: the lease id of a dynamic secret, or the
- * accessor of a token. Neither authenticates anyone (an accessor cannot be used as a token; revoking a lease
- * needs the broker's own policy), so neither is a secret.
+ * What the broker stores to revoke a Vault credential later: the lease id of a dynamic secret and the
+ * accessor of the token that owns it (handles recorded before owner tokens existed have none), or the
+ * accessor of a token. None authenticates anyone (an accessor cannot be used as a token; revoking a lease
+ * needs the broker's own policy), so none is a secret.
  */
 const vaultHandleSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("lease"), lease_id: z.string().min(1) }).strict(),
+  z
+    .object({ kind: z.literal("lease"), lease_id: z.string().min(1), accessor: z.string().min(1).optional() })
+    .strict(),
   z.object({ kind: z.literal("token"), accessor: z.string().min(1) }).strict(),
 ]);
 

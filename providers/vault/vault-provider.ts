@@ -65,7 +65,12 @@ export function createVaultProvider(deps: VaultProviderDeps): CredentialProvider
     const doing = `issuing ${request.profile}`;
     try {
       return profile.mode === "secret"
-        ? await issueSecret({ send, now, janitor, logger }, profile, request, ttlSeconds)
+        ? await issueSecret(
+            { send, sendAs: session.sendAs, now, janitor, logger },
+            profile,
+            request,
+            ttlSeconds,
+          )
         : await issueToken({ send, now, logger, tokenRole: deps.tokenRole }, profile, request, ttlSeconds);
     } catch (err) {
       throw classifyIssueFailure(err, doing);
@@ -75,17 +80,20 @@ export function createVaultProvider(deps: VaultProviderDeps): CredentialProvider
   async function revoke(request: RevokeRequest): Promise<void> {
     if (request.handle !== null) {
       const handle = decodeHandle(request.handle);
-      return handle.kind === "lease"
-        ? revokeLease(send, handle.lease_id)
-        : revokeAccessor(send, handle.accessor);
+      if (handle.kind === "token") return revokeAccessor(send, handle.accessor);
+      // The lease first (synchronously, so its database user is gone when this returns), then its owner.
+      await revokeLease(send, handle.lease_id);
+      if (handle.accessor) await revokeAccessor(send, handle.accessor);
+      return;
     }
     const discarding = janitor.take(request.credentialId);
-    if (discarding !== undefined) return revokeLease(send, discarding);
+    // A lease left by a failed binding: revoked here, then its owner token is looked for like any other.
+    if (discarding !== undefined) await revokeLease(send, discarding);
     const profile = request.profile === undefined ? undefined : profileOf(request.profile);
     // An unanswered create can take effect at Vault until its request times out there; the token it makes
     // lasts at most the grant (explicit_max_ttl), which `expiresAt` bounds from the recording time.
     const lateness = VAULT_MAX_REQUEST_MS + deps.timeoutMs;
-    if (profile?.mode === "token" && now() > request.expiresAt + lateness + SKEW_MS) return;
+    if (profile && now() > request.expiresAt + lateness + SKEW_MS) return;
     const landsBy = request.createdAt === undefined ? null : request.createdAt + lateness;
     return revokeUnrecorded(
       send,

@@ -79,9 +79,10 @@ export async function findTokenByCredential(send: VaultSend, credentialId: strin
 
 /**
  * Revokes a credential whose handle the broker never recorded: it stopped between Vault's answer and
- * activation, or the creating call got no answer. A token is found by its metadata and revoked; if none
- * carries the credential id, nothing is alive (never created, or already expired). A lease cannot be found:
- * Vault keeps no metadata on leases, so the operator gets a revoke_failed naming the path to inspect.
+ * activation, or the creating call got no answer. The token carrying the credential id in its metadata
+ * is found and revoked: the agent's token (`mode: token`), or the lease's owner token (`mode: secret`),
+ * whose revocation takes its leases with it. If none carries the id, nothing is alive (never created, or
+ * already expired), unless an unanswered create may still land.
  */
 export async function revokeUnrecorded(
   send: VaultSend,
@@ -90,13 +91,6 @@ export async function revokeUnrecorded(
   /** Epoch ms until which an unanswered create could still take effect at Vault; null if it cannot. */
   mayLandUntil: number | null,
 ): Promise<void> {
-  if (profile?.mode === "secret") {
-    throw new PermanentProviderError(
-      `no lease id is known for ${credentialId} (its read of ${profile.path} got no answer, or the broker ` +
-        "stopped while issuing it) and Vault cannot be searched for it: a lease may exist; inspect " +
-        `\`vault list sys/leases/lookup/${profile.path}\` and revoke the stray lease, or let it expire`,
-    );
-  }
   const accessor = await findTokenByCredential(send, credentialId);
   if (accessor !== null) return revokeAccessor(send, accessor);
   if (mayLandUntil !== null) {
@@ -105,7 +99,7 @@ export async function revokeUnrecorded(
         new Date(mayLandUntil).toISOString(),
     );
   }
-  if (profile?.mode === "token") return;
+  if (profile) return;
   throw new PermanentProviderError(
     `no handle was recorded for ${credentialId} and no Vault token carries it; its profile is unknown, so a ` +
       "stray lease cannot be ruled out",

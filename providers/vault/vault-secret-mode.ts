@@ -3,15 +3,26 @@ import { PermanentProviderError, TransientProviderError } from "../provider-erro
 import type { VaultProfile } from "./vault-config.js";
 import { classifyVaultError } from "./vault-errors.js";
 import { encodeHandle } from "./vault-handle.js";
-import { type LeasedSecret, leasedSecretSchema, leaseRenewalSchema, parseVault } from "./vault-responses.js";
-import { revokeLease, type VaultSend } from "./vault-revoke.js";
-import type { VaultLogger } from "./vault-session.js";
+import {
+  authResponseSchema,
+  type LeasedSecret,
+  leasedSecretSchema,
+  leaseRenewalSchema,
+  parseVault,
+} from "./vault-responses.js";
+import { CREDENTIAL_META_KEY, revokeAccessor, revokeLease, type VaultSend } from "./vault-revoke.js";
+import type { VaultLogger, VaultSession } from "./vault-session.js";
+import { requestedDisplayName } from "./vault-token-mode.js";
 
 type SecretProfile = Extract<VaultProfile, { mode: "secret" }>;
 
 /**
  * `mode: secret`: read a dynamic-secret path (e.g. `database/creds/reports-ro`) and bind the lease to the
- * credential. Vault's `creds/` endpoints take no TTL, so a lease longer than the granted TTL is shortened
+ * credential. The read goes through an owner token made for this credential alone: a child of the broker's
+ * token that lasts the grant, cannot be renewed, and carries the credential id in its metadata. Vault keeps
+ * no metadata on leases, but it revokes a token's leases with the token, so a lease whose id the broker
+ * never recorded is still found (by the token's metadata) and revoked (with the token). The owner token is
+ * never handed out. Vault's `creds/` endpoints take no TTL, so a lease longer than the granted TTL is shortened
  * with `sys/leases/renew` and a smaller `increment` (measured from now; Vault allows shortening). The
  * credential's expiry is the one Vault confirms. If Vault will not bring the lease within the granted TTL,
  * the lease is revoked and issuance fails: the broker never hands out a secret that outlives its grant.
@@ -21,6 +32,8 @@ type SecretProfile = Extract<VaultProfile, { mode: "secret" }>;
 
 export interface SecretModeDeps {
   send: VaultSend;
+  /** Calls as the credential's owner token. */
+  sendAs: VaultSession["sendAs"];
   now: () => number;
   janitor: LeaseJanitor;
   logger: VaultLogger;
@@ -54,19 +67,77 @@ async function bindLease(
   return { seconds: renewed.lease_duration, at: deps.now() };
 }
 
+/** The metadata value that tells an owner token from an agent token (both carry the credential id). */
+export const OWNER_PURPOSE = "lease-owner";
+
+/**
+ * Creates the credential's owner token (`auth/token/create`: a child of the broker's token, so no sudo is
+ * needed). Its policies are the profile's `reader_policies`, else the broker's own (Vault's default for a
+ * child token). `num_uses` stays unlimited: a token whose uses run out is revoked, and its lease with it.
+ */
+async function createOwnerToken(
+  deps: SecretModeDeps,
+  profile: SecretProfile,
+  request: IssueRequest,
+  ttlSeconds: number,
+): Promise<{ token: string; accessor: string }> {
+  const path = "auth/token/create";
+  const body = await deps.send({
+    method: "POST",
+    path,
+    body: {
+      ...(profile.reader_policies ? { policies: profile.reader_policies } : {}),
+      ttl: `${ttlSeconds}s`,
+      explicit_max_ttl: `${ttlSeconds}s`,
+      renewable: false,
+      display_name: requestedDisplayName(request.taskId),
+      meta: {
+        [CREDENTIAL_META_KEY]: request.credentialId,
+        task_id: request.taskId,
+        agent: request.agent,
+        profile: request.profile,
+        purpose: OWNER_PURPOSE,
+      },
+    },
+  });
+  const { auth } = parseVault(authResponseSchema, body, path);
+  return { token: auth.client_token, accessor: auth.accessor };
+}
+
+/** Reads the secret as the owner token; on failure the owner token goes (a transient error if it cannot). */
+async function readAsOwner(
+  deps: SecretModeDeps,
+  profile: SecretProfile,
+  owner: { token: string; accessor: string },
+): Promise<LeasedSecret> {
+  try {
+    return parseVault(
+      leasedSecretSchema,
+      await deps.sendAs(owner.token, { method: "GET", path: profile.path }),
+      profile.path,
+    );
+  } catch (err) {
+    const gone = await revokeAccessor(deps.send, owner.accessor).then(
+      () => true,
+      () => false,
+    );
+    if (gone) throw err;
+    const { message } = classifyVaultError(err, `reading ${profile.path}`);
+    throw new TransientProviderError(`${message}; its owner token could not be revoked yet`, { cause: err });
+  }
+}
+
 export async function issueSecret(
   deps: SecretModeDeps,
   profile: SecretProfile,
   request: IssueRequest,
   ttlSeconds: number,
 ): Promise<IssuedCredential> {
-  const read = parseVault(
-    leasedSecretSchema,
-    await deps.send({ method: "GET", path: profile.path }),
-    profile.path,
-  );
+  const owner = await createOwnerToken(deps, profile, request, ttlSeconds);
+  const read = await readAsOwner(deps, profile, owner);
   const readAt = deps.now();
   if (read.lease_id === "") {
+    await revokeAccessor(deps.send, owner.accessor).catch(() => undefined);
     throw new PermanentProviderError(`${profile.path} is not a dynamic secret: Vault returned no lease`);
   }
   if (read.warnings?.length)
@@ -80,7 +151,7 @@ export async function issueSecret(
       );
     }
     return {
-      handle: encodeHandle({ kind: "lease", lease_id: read.lease_id }),
+      handle: encodeHandle({ kind: "lease", lease_id: read.lease_id, accessor: owner.accessor }),
       expiresAt: bound.at + bound.seconds * 1000,
       downstreamAccount: accountOf(read.data, profile.path),
       secret: { lease_id: read.lease_id, data: read.data },
@@ -88,7 +159,14 @@ export async function issueSecret(
     };
   } catch (err) {
     const expiresAt = readAt + read.lease_duration * 1000;
-    const gone = await deps.janitor.discard(read.lease_id, expiresAt, request.credentialId);
+    const leaseGone = await deps.janitor.discard(read.lease_id, expiresAt, request.credentialId);
+    // Revoking the owner also makes Vault revoke the lease (queued on its side), so either is enough.
+    const ownerGone = await revokeAccessor(deps.send, owner.accessor).then(
+      () => true,
+      () => false,
+    );
+    if (ownerGone) deps.janitor.take(request.credentialId);
+    const gone = leaseGone || ownerGone;
     const { message } = classifyVaultError(err, `binding the lease from ${profile.path} to the grant`);
     if (gone) throw new PermanentProviderError(`${message}; the lease was revoked`, { cause: err });
     throw new TransientProviderError(`${message}; the lease is being revoked`, { cause: err });

@@ -34,6 +34,8 @@ export interface VaultSessionDeps {
 export interface VaultSession {
   /** Sends a call as the broker. On a 403 it checks whether its own token died; AppRole logs in again once. */
   send(call: Omit<VaultCall, "token">): Promise<unknown>;
+  /** Sends a call as another token the broker created (a lease owner token); no re-login on a 403. */
+  sendAs(token: string, call: Omit<VaultCall, "token">): Promise<unknown>;
   /** Looks the token up (or logs in) and arms renewal, in the background: a down Vault does not stop start-up. */
   start(): void;
   /** Renews the broker's token now (also what the timer does). */
@@ -221,6 +223,7 @@ export function createVaultSession(deps: VaultSessionDeps): VaultSession {
 
   return {
     send,
+    sendAs: (token, call) => transport.send({ ...call, token }),
     start,
     renew,
     tokenExpiresAt: () => current?.expiresAt ?? null,

@@ -1,6 +1,7 @@
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import type { RevocationQueue } from "../revocation/revocation-queue.js";
 import type { EvictionWatch } from "../shared/redis-eviction.js";
+import { describeConnectionError } from "../shared/redis-watch.js";
 import { createReadiness, type Readiness } from "./readiness.js";
 import type { StoreConnections } from "./store-connections.js";
 
@@ -22,8 +23,10 @@ export function brokerReadiness(deps: {
       async run() {
         if (store.redis.status !== "ready")
           return reachable(store.commandsWatch.problem() ?? store.redis.status);
-        await store.redis.ping();
-        return null;
+        return store.redis.ping().then(
+          () => null,
+          (err: unknown) => reachable(describeConnectionError(err)),
+        );
       },
     },
     {
@@ -32,8 +35,10 @@ export function brokerReadiness(deps: {
         if (store.queueConnection.status !== "ready") {
           return reachable(store.queueWatch.problem() ?? store.queueConnection.status);
         }
-        await deps.queue.ping();
-        return null;
+        return deps.queue.ping().then(
+          () => null,
+          (err: unknown) => reachable(describeConnectionError(err)),
+        );
       },
     },
     {

@@ -229,7 +229,10 @@ describe("the container image's runtime stage", () => {
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${base}/healthz`)).ok, 10_000, "/healthz");
     await waitFor(async () => (await fetch(`${base}/readyz`)).ok, 10_000, "/readyz");
-    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: "ready" });
+    expect(await (await fetch(`${base}/readyz`)).json()).toMatchObject({
+      status: "ready",
+      checks: { redis: "ok", queue: "ok", eviction: "ok" },
+    });
     expect(await healthcheck({ ...env, CREDBROKER_PORT: String(port) })).toBe(0);
 
     serve.child.kill("SIGTERM");

@@ -182,7 +182,10 @@ describe("health and metrics", () => {
     expect(health.body).toEqual({ status: "ok" });
     const ready = await h.call("GET", "/readyz");
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: "ready" });
+    expect(ready.body).toEqual({
+      status: "ready",
+      checks: { redis: "ok", queue: "ok", policies: "ok", eviction: "ok" },
+    });
     const withBadToken = await h.call("GET", "/readyz", { token: "garbage" });
     expect(withBadToken.status).toBe(200);
   });
@@ -196,6 +199,8 @@ describe("health and metrics", () => {
       const res = await broken.call("GET", "/readyz");
       expect(res.status).toBe(503);
       expect(res.body.status).toBe("not_ready");
+      expect(res.body.checks.redis).toMatch(/^Redis at 127\.0\.0\.1:6379 unreachable/);
+      expect(res.body.reason).toContain("redis: Redis at 127.0.0.1:6379 unreachable");
       expect((await broken.call("GET", "/healthz")).status).toBe(200);
       const open = await broken.call("POST", "/v1/tasks", { token, body: { intent: "x", ttl_seconds: 60 } });
       expect(open.status).toBe(503);

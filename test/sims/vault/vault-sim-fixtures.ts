@@ -9,6 +9,7 @@ import type { SimPolicy } from "./vault-sim-acl.js";
 /** The policy docs/providers/vault.md gives the broker (the sim has no HCL parser; same rules as a map). */
 export const BROKER_POLICY: SimPolicy = {
   "database/creds/*": ["read"],
+  "auth/token/create": ["update"],
   "auth/token/create-orphan": ["update", "sudo"],
   "auth/token/create/credbroker": ["update"],
   "auth/token/revoke-accessor": ["update"],

@@ -36,9 +36,52 @@ describe("secret mode", () => {
     const data = issued.secret.data as { username: string; password: string };
     expect(issued.secret.lease_id).toMatch(/^database\/creds\/reports-ro\//);
     expect(issued.downstreamAccount).toBe(data.username);
-    expect(handleOf(issued.handle)).toEqual({ kind: "lease", lease_id: issued.secret.lease_id });
+    const lease = sim.liveLeases().find((l) => l.id === issued.secret.lease_id);
+    expect(handleOf(issued.handle)).toEqual({
+      kind: "lease",
+      lease_id: issued.secret.lease_id,
+      accessor: lease?.ownerAccessor,
+    });
     expect(issued.handle).not.toContain(data.password);
     expect(sim.isDbUserLive(data.username)).toBe(true);
+    expect(issued.secret).not.toHaveProperty("token");
+  });
+
+  it("reads through an owner token of its own that names the credential, lasts the grant and cannot be renewed", async () => {
+    const { provider, sim } = await setup();
+    const request = issueRequest("reports-db", { ttlSeconds: 120, taskId: "tsk_own" });
+    const issued = await provider.issue(request);
+    const lease = sim.liveLeases().find((l) => l.id === issued.secret.lease_id);
+    const owner = sim.liveTokens().find((t) => t.accessor === lease?.ownerAccessor);
+    expect(owner).toMatchObject({
+      orphan: false,
+      numUses: 0,
+      path: "auth/token/create",
+      policies: ["credbroker", "default"],
+      meta: {
+        credential_id: request.credentialId,
+        task_id: "tsk_own",
+        agent: "ci:agent",
+        profile: "reports-db",
+        purpose: "lease-owner",
+      },
+    });
+    expect(Math.abs((owner?.expiresAt ?? 0) - (Date.now() + 120_000))).toBeLessThan(2_000);
+    await provider.revoke({
+      credentialId: request.credentialId,
+      handle: issued.handle,
+      expiresAt: issued.expiresAt,
+    });
+    expect(sim.isLeaseLive(issued.secret.lease_id as string)).toBe(false);
+    expect(sim.isAccessorLive(lease?.ownerAccessor ?? "")).toBe(false);
+  });
+
+  it("a lease recorded before owner tokens existed (no accessor in its handle) is still revoked", async () => {
+    const { provider, sim } = await setup();
+    const issued = await provider.issue(issueRequest("reports-db"));
+    const legacy = JSON.stringify({ kind: "lease", lease_id: issued.secret.lease_id });
+    await provider.revoke({ credentialId: "crd_old", handle: legacy, expiresAt: issued.expiresAt });
+    expect(sim.isLeaseLive(issued.secret.lease_id as string)).toBe(false);
   });
 
   it("shortens a lease longer than the grant with sys/leases/renew; the expiry is what Vault confirms", async () => {
@@ -81,6 +124,7 @@ describe("secret mode", () => {
     const { provider, sim } = await setup();
     sim.failNext(1, "error500", /^sys\/leases\/renew$/);
     sim.failNext(1, "error500", /^sys\/leases\/revoke$/);
+    sim.failNext(1, "error500", /^auth\/token\/revoke-accessor$/);
     const request = issueRequest("reports-db");
     await expect(provider.issue(request)).rejects.toBeInstanceOf(TransientProviderError);
     expect(sim.liveLeases()).toHaveLength(1);
@@ -91,6 +135,7 @@ describe("secret mode", () => {
       profile: "reports-db",
     });
     expect(sim.liveLeases()).toEqual([]);
+    expect(sim.liveTokens().filter((t) => t.meta?.credential_id === request.credentialId)).toEqual([]);
   });
 });
 
@@ -129,9 +174,9 @@ describe("token mode", () => {
     const { provider, sim, brokerToken } = await setup();
     await provider.issue(issueRequest("reports-token"));
     const secret = await provider.issue(issueRequest("reports-db"));
-    const broker = sim.liveTokens().find((t) => t.displayName === "token-credbroker");
     const lease = sim.liveLeases().find((l) => l.id === secret.secret.lease_id);
-    expect(lease?.ownerAccessor).toBe(broker?.accessor);
+    const owner = sim.liveTokens().find((t) => t.accessor === lease?.ownerAccessor);
+    expect(owner?.meta?.purpose).toBe("lease-owner");
     expect(sim.isTokenLive(brokerToken)).toBe(true);
   });
 });
@@ -208,16 +253,35 @@ describe("revocation", () => {
     await expect(failure).rejects.toThrow(/may still take effect until/);
   });
 
-  it("a lease whose id was never recorded ends in a permanent failure that tells the operator where to look", async () => {
-    const { provider } = await setup();
-    const failure = provider.revoke({
-      credentialId: "crd_x",
+  it("a lease whose id was never recorded is found through its owner token's metadata and revoked with it", async () => {
+    const { provider, sim } = await setup();
+    const request = issueRequest("reports-db");
+    const issued = await provider.issue(request);
+    const data = issued.secret.data as { username: string };
+    await provider.revoke({
+      credentialId: request.credentialId,
       handle: null,
-      expiresAt: Date.now(),
+      expiresAt: issued.expiresAt,
       profile: "reports-db",
+      createdAt: Date.now() - 1_000,
     });
-    await expect(failure).rejects.toBeInstanceOf(PermanentProviderError);
-    await expect(failure).rejects.toThrow(/sys\/leases\/lookup\/database\/creds\/reports-ro/);
+    expect(sim.isLeaseLive(issued.secret.lease_id as string)).toBe(false);
+    expect(sim.isDbUserLive(data.username)).toBe(false);
+    expect(sim.liveTokens().filter((t) => t.meta?.credential_id === request.credentialId)).toEqual([]);
+  });
+
+  it("no owner token for an unrecorded lease: nothing alive once an unanswered read can no longer land", async () => {
+    const { provider } = await setup();
+    const unrecorded = (createdAt: number) =>
+      provider.revoke({
+        credentialId: "crd_x",
+        handle: null,
+        expiresAt: Date.now() + 60_000,
+        profile: "reports-db",
+        createdAt,
+      });
+    await expect(unrecorded(Date.now())).rejects.toBeInstanceOf(TransientProviderError);
+    await expect(unrecorded(Date.now() - 10 * 60_000)).resolves.toBeUndefined();
   });
 
   it("sealed, 5xx, reset, timeouts and backend failures are transient; 403 is permanent", async () => {
