@@ -38,7 +38,7 @@ export interface CredentialIssuerDeps {
   clock: Clock;
   logger: Logger;
   /** Takes over what the provider issued when Redis fails before it is recorded. */
-  unrecorded: Pick<UnrecordedCredentials, "adopt">;
+  unrecorded: Pick<UnrecordedCredentials, "adopt" | "abandon">;
 }
 
 /**
@@ -220,7 +220,10 @@ export function createCredentialIssuer(deps: CredentialIssuerDeps) {
   ): Promise<IssuedResult> {
     const started = performance.now();
     const { credential, notes } = draftCredential(task, provider, input, decision);
-    const created = await credentials.createPending(credential, clock.now());
+    const created = await credentials.createPending(credential, clock.now()).catch((err: unknown) => {
+      deps.unrecorded.abandon(credential, provider);
+      throw err;
+    });
     if (created !== "ok") throw new BrokerError("task_not_open", "The task is no longer open.");
     const issued = await callProvider(provider, task, credential);
     const active = await activate(principal, credential, issued).catch((err: unknown) => {

@@ -21,6 +21,12 @@ export const STORE_UNAVAILABLE = "store_unavailable";
 export interface UnrecordedCredentials {
   /** Takes over one result; never throws. */
   adopt(credential: Credential, issued: IssuedCredential, provider: CredentialProvider): void;
+  /**
+   * Recording the pending credential failed, so the provider was never called, but the record may exist
+   * (the write landed, its reply did not): once Redis answers it is marked `failed` (nothing downstream),
+   * so the reconciler does not wait out an upstream's late-landing window for it. Never throws.
+   */
+  abandon(credential: Credential, provider: CredentialProvider): void;
   /** Credentials not yet both revoked and recorded. */
   held(): number;
   /** Stops retrying after one last bounded attempt for each (shutdown); logs what stays unrecorded. */
@@ -29,7 +35,8 @@ export interface UnrecordedCredentials {
 
 interface Held {
   credential: Credential;
-  issued: IssuedCredential;
+  /** Null: the provider was never called. */
+  issued: IssuedCredential | null;
   provider: CredentialProvider;
   revoked: boolean;
   attempts: number;
@@ -52,6 +59,7 @@ export function createUnrecordedCredentials(deps: {
 
   async function revoke(item: Held): Promise<void> {
     const { credential, issued, provider } = item;
+    if (!issued) return;
     await provider.revoke({
       credentialId: credential.id,
       handle: issued.handle,
@@ -63,9 +71,27 @@ export function createUnrecordedCredentials(deps: {
     deps.metrics.unrecorded.inc({ outcome: "revoked", provider: provider.kind });
   }
 
+  /** Marks a never-issued credential failed; a record that is gone or already elsewhere needs nothing. */
+  async function recordNeverIssued(credential: Credential): Promise<void> {
+    const message = "the store failed before the provider was called: nothing was issued";
+    const moved = await deps.credentials.transition(credential, ["pending", "revoking"], "failed", {
+      last_error: message,
+    });
+    if (!moved.moved) return;
+    await deps.audit.append({
+      type: "credential.issue_failed",
+      actor: "system:broker",
+      task_id: credential.taskId,
+      credential_id: credential.id,
+      reason: message,
+      details: { outcome: "not_issued" },
+    });
+  }
+
   /** Writes the handle and the outcome; a record already settled (or gone) needs nothing more. */
   async function record(item: Held): Promise<void> {
     const { credential, issued } = item;
+    if (!issued) return recordNeverIssued(credential);
     const now = deps.clock.now();
     const fields: Record<string, string> = {
       handle: issued.handle,
@@ -98,7 +124,7 @@ export function createUnrecordedCredentials(deps: {
 
   /** One pass: revoke if not yet done, then record. Returns whether the item is finished. */
   async function step(item: Held): Promise<boolean> {
-    if (!item.revoked) {
+    if (!item.revoked && item.issued) {
       await revoke(item).catch((err: unknown) => {
         item.attempts++;
         if (item.attempts === 1 || item.attempts % 20 === 0) {
@@ -138,6 +164,12 @@ export function createUnrecordedCredentials(deps: {
         "issued credential could not be recorded: revoking it now",
       );
       schedule(item, 0);
+    },
+    abandon(credential, provider) {
+      if (held.has(credential.id)) return;
+      const item: Held = { credential, issued: null, provider, revoked: false, attempts: 0 };
+      held.set(credential.id, item);
+      schedule(item, FIRST_RETRY_MS);
     },
     held: () => held.size,
     async close(timeoutMs = 2_000) {

@@ -24,6 +24,13 @@ export interface RedisGroup {
 
 export interface StandaloneRedis extends RedisGroup {
   url: string;
+  port: number;
+  /** SIGSTOP: the server keeps its sockets open and answers nothing, as a frozen node or a partition does. */
+  stall(): void;
+  /** SIGCONT: the server answers again, with every key it had. */
+  resume(): void;
+  /** SIGKILL now (connections are refused), and a new server on the same port and files `afterMs` later. */
+  crash(afterMs: number): Promise<void>;
 }
 
 export interface ClusterRedis extends RedisGroup {
@@ -62,6 +69,7 @@ function newGroup(name: string) {
   const children: ChildProcess[] = [];
 
   async function stop(): Promise<void> {
+    for (const child of children) child.kill("SIGCONT");
     await Promise.all(
       children.splice(0).map(
         (child) =>
@@ -80,14 +88,15 @@ function newGroup(name: string) {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  /** Starts `redis-server` with these arguments; resolves once it answers PING. */
-  async function server(label: string, args: string[], port: number): Promise<void> {
+  /** Starts `redis-server` with these arguments; resolves with its process once it answers PING. */
+  async function server(label: string, args: string[], port: number): Promise<ChildProcess> {
     const logfile = path.join(dir, `${label}.log`);
     const child = spawn("redis-server", [...args, "--logfile", logfile], { cwd: dir, stdio: "ignore" });
     children.push(child);
     running.add(child);
     try {
       await waitForPing(port, child);
+      return child;
     } catch (err) {
       let log = "";
       try {
@@ -162,13 +171,25 @@ async function waitForPing(port: number, child: ChildProcess): Promise<void> {
   });
 }
 
-/** One `redis-server`. */
-export async function startStandalone(): Promise<StandaloneRedis> {
+/** One `redis-server`; `extraArgs` are appended to its command line (e.g. `--maxmemory-policy allkeys-lru`). */
+export async function startStandalone(extraArgs: string[] = []): Promise<StandaloneRedis> {
   const group = newGroup("standalone");
   return group.starting(async () => {
     const port = await freePort();
-    await group.server("standalone", serverArgs(port, group.dir), port);
-    return { url: `redis://127.0.0.1:${port}/0`, stop: group.stop };
+    const args = [...serverArgs(port, group.dir), ...extraArgs];
+    let child = await group.server("standalone", args, port);
+    return {
+      url: `redis://127.0.0.1:${port}/0`,
+      port,
+      stop: group.stop,
+      stall: () => child.kill("SIGSTOP"),
+      resume: () => child.kill("SIGCONT"),
+      async crash(afterMs) {
+        child.kill("SIGKILL");
+        await new Promise((resolve) => setTimeout(resolve, afterMs));
+        child = await group.server("standalone", args, port);
+      },
+    };
   });
 }
 
