@@ -26,8 +26,9 @@ export function startRevocationWorker(deps: {
   attempts: number;
   reconcileIntervalMs: number;
   /**
-   * Each job's lock: renewed every half of it while the worker lives; once a dead worker's lock lapses, the
-   * next stalled-job check (every `lockMs` too) hands the job to a live worker: a takeover within ~2 × lockMs.
+   * Each job's lock: renewed every half of it while the worker lives. The stalled-job check runs every half
+   * of it too; a job is moved back to waiting by the second check that finds it without a lock, so a dead
+   * worker's job is taken over by a live worker within about 2 × lockMs of the death.
    */
   lockMs: number;
   /** Stalls after which BullMQ itself would fail a job; kept above the processor's own limit so it never does. */
@@ -79,7 +80,7 @@ export function startRevocationWorker(deps: {
     prefix: bullPrefix(deps.keyPrefix),
     concurrency: deps.concurrency,
     lockDuration: deps.lockMs,
-    stalledInterval: deps.lockMs,
+    stalledInterval: Math.max(500, Math.round(deps.lockMs / 2)),
     maxStalledCount: deps.maxStalledCount,
   });
   worker.on("failed", (job, err) => {
