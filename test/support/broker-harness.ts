@@ -104,6 +104,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     env: { CREDBROKER_SIGNER_KEK: TEST_KEK, ...options.env },
     decorateProviders: options.decorateProviders,
     clock: options.clock,
+  }).catch(async (err: unknown) => {
+    if (!options.issuer) await issuer.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
   const port = broker.app ? await broker.listen(0, "127.0.0.1") : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
