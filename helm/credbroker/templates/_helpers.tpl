@@ -103,6 +103,8 @@ Secrets reach the broker only as secretKeyRef env vars, under the env names the 
   value: "0.0.0.0"
 - name: CREDBROKER_PORT
   value: "8080"
+- name: CREDBROKER_WORKER_PORT
+  value: "8081"
 - name: LOG_LEVEL
   value: {{ $v.logLevel | quote }}
 {{- if $v.secrets.signerKek.enabled }}

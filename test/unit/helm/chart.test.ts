@@ -227,19 +227,24 @@ describe("the Helm chart's deployments", () => {
     expect(common).toMatch(/serviceAccountToken:\n\s+audience:/);
   });
 
-  it("the api role has probes on /readyz and /healthz, an HPA, a PDB and the Service; the worker has none of the HTTP parts", () => {
+  it("the api role has probes on /readyz and /healthz, an HPA, a PDB and the Service; the worker has probes and metrics on its health port only", () => {
     expect(api).toMatch(/readinessProbe:\s+httpGet:\s+path: \/readyz/);
     expect(api).toMatch(/livenessProbe:\s+httpGet:\s+path: \/healthz/);
     expect(api).toContain('"--role", "api"');
     expect(worker).toContain('"--role", "worker"');
-    expect(worker).not.toMatch(/Probe:|containerPort/);
+    expect(worker).toMatch(/- name: health\s+containerPort: 8081/);
+    expect(worker).toMatch(/readinessProbe:\s+httpGet:\s+path: \/readyz\s+port: health/);
+    expect(worker).toMatch(/livenessProbe:\s+httpGet:\s+path: \/healthz\s+port: health/);
+    expect(templates["_helpers.tpl"]).toMatch(/- name: CREDBROKER_WORKER_PORT\n\s+value: "8081"/);
+    expect(templates["service-worker.yaml"]).toMatch(/clusterIP: None[\s\S]+targetPort: health/);
+    expect(templates["servicemonitor.yaml"]).toContain('dict "api" "http" "worker" "health"');
     expect(templates["hpa.yaml"]).toMatch(
       /kind: Deployment\s+name: \{\{ include "credbroker.fullname" \. \}\}-api/,
     );
     expect(templates["pdb.yaml"]).toContain('list "api" "worker"');
     expect(templates["service.yaml"]).toContain("app.kubernetes.io/component: api");
     expect(templates["networkpolicy.yaml"]).toMatch(
-      /The worker serves nothing: no ingress at all\.\n\s+ingress: \[\]/,
+      /The worker serves only health and metrics[^\n]*\n\s+ingress:\n\s+- ports:\n\s+- port: health/,
     );
   });
 
