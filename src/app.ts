@@ -34,6 +34,7 @@ import { healthRoutes } from "./http/routes/health-routes.js";
 import { introspectRoute, jwksRoute } from "./http/routes/signer-routes.js";
 import { taskRoutes } from "./http/routes/task-routes.js";
 import { createBrokerMetrics } from "./metrics/broker-metrics.js";
+import { createDecider } from "./policy/decider.js";
 import { createPolicyEngine, type PolicyEngine } from "./policy/policy-engine.js";
 import { buildProviders } from "./providers-setup/build-providers.js";
 import { createEmergencyRevocation } from "./revocation/emergency-revocation.js";
@@ -49,7 +50,6 @@ import { createLogger, type Logger } from "./shared/logger.js";
 import type { RedisClient } from "./shared/redis.js";
 import { watchEvictionPolicy } from "./shared/redis-eviction.js";
 import { within } from "./shared/within.js";
-import { createDecider } from "./tasks/task-access.js";
 import { createTaskService } from "./tasks/task-service.js";
 import { createTaskStore } from "./tasks/task-store.js";
 

@@ -1,11 +1,12 @@
 import type { CredentialProvider } from "../../providers/provider.js";
 import type { ProviderRegistry } from "../../providers/registry.js";
 import type { Principal } from "../auth/principal.js";
+import { type Decide, policyDenied } from "../policy/decider.js";
 import { epochSeconds, policyPrincipal, taskInfo } from "../policy/policy-context.js";
 import type { Decision } from "../policy/policy-types.js";
 import type { Clock } from "../shared/clock.js";
 import { BrokerError } from "../shared/errors.js";
-import { type Decide, policyDenied, requireRelated } from "../tasks/task-access.js";
+import { requireRelated } from "../tasks/task-access.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
 import type { CredentialRequest, IssueCredential, IssuedResult } from "./credential-issuer.js";

@@ -1,12 +1,13 @@
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Principal } from "../auth/principal.js";
+import { type Decide, requireAllowed } from "../policy/decider.js";
 import { epochSeconds, policyPrincipal, taskInfo, taskResource } from "../policy/policy-context.js";
 import type { RevocationQueue } from "../revocation/revocation-queue.js";
 import type { TaskCloser } from "../revocation/task-closer.js";
 import type { Clock } from "../shared/clock.js";
 import { BrokerError } from "../shared/errors.js";
 import { newId } from "../shared/ids.js";
-import { type Decide, requireAllowed, requireRelated } from "./task-access.js";
+import { requireRelated } from "./task-access.js";
 import type { TaskStore } from "./task-store.js";
 import type { Initiator, Task } from "./task-types.js";
 

@@ -2,6 +2,7 @@ import type { Request } from "express";
 import { Router } from "express";
 import type { CredentialStore } from "../../credentials/credential-store.js";
 import type { Credential } from "../../credentials/credential-types.js";
+import { type Decide, requireAllowed } from "../../policy/decider.js";
 import { policyPrincipal } from "../../policy/policy-context.js";
 import type { CedarValue, PolicyAction } from "../../policy/policy-types.js";
 import type { EmergencyRevocation } from "../../revocation/emergency-revocation.js";
@@ -9,7 +10,6 @@ import type { createResolveCredential } from "../../revocation/resolve-credentia
 import type { createRetryRevocation } from "../../revocation/retry-revocation.js";
 import type { Clock } from "../../shared/clock.js";
 import { notFound } from "../../shared/errors.js";
-import { type Decide, requireAllowed } from "../../tasks/task-access.js";
 import type { TaskStore } from "../../tasks/task-store.js";
 import { principalOf } from "../principal-of.js";
 import { adminCredentialsQuery, adminTasksQuery, resolveBody, revocationBody } from "../schemas.js";

@@ -1,0 +1,54 @@
+import type { AuditLog } from "../audit/audit-log.js";
+import { BrokerError } from "../shared/errors.js";
+import type { PolicyEngine } from "./policy-engine.js";
+import type { Decision, PolicyAction, PolicyRequest } from "./policy-types.js";
+
+/**
+ * The one place a policy decision is made: asks the policy, records the decision in the audit log (fail
+ * closed: a decision that cannot be recorded is not made) and returns it. Every caller is a service; route
+ * files never decide. `requireAllowed` turns anything but `allow` into a 403.
+ */
+export function createDecider(deps: {
+  policy: Pick<PolicyEngine, "authorize">;
+  audit: Pick<AuditLog, "append">;
+}) {
+  return async function decide(
+    request: PolicyRequest,
+    subject: { taskId?: string | null; credentialId?: string | null },
+  ): Promise<Decision> {
+    const decision = deps.policy.authorize(request);
+    await deps.audit.append({
+      type: "decision",
+      actor: request.principal.id,
+      task_id: subject.taskId ?? null,
+      credential_id: subject.credentialId ?? null,
+      decision: {
+        action: request.action,
+        effect: decision.effect,
+        policy_ids: decision.policyIds,
+        policy_set_hash: decision.policySetHash,
+      },
+    });
+    return decision;
+  };
+}
+
+export type Decide = ReturnType<typeof createDecider>;
+
+/** The 403 for a decision that is not `allow`, naming the policies that decided. */
+export function policyDenied(action: PolicyAction, decision: Decision): BrokerError {
+  return new BrokerError("policy_denied", `The policy does not allow ${action} here.`, {
+    details: { policies: decision.policyIds, policy_set_hash: decision.policySetHash },
+  });
+}
+
+/** Decides and throws 403 for anything but allow. */
+export async function requireAllowed(
+  decide: Decide,
+  request: PolicyRequest,
+  taskId: string | null,
+): Promise<Decision> {
+  const decision = await decide(request, { taskId });
+  if (decision.effect !== "allow") throw policyDenied(request.action, decision);
+  return decision;
+}
