@@ -1,12 +1,11 @@
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Principal } from "../auth/principal.js";
 import type { CredentialService, IssuedResult, OpenApproval } from "../credentials/credential-service.js";
-import { policyDenied } from "../policy/decider.js";
+import { type Decide, policyDenied } from "../policy/decider.js";
 import { epochSeconds, policyPrincipal, taskInfo } from "../policy/policy-context.js";
 import type { Clock } from "../shared/clock.js";
 import { BrokerError, isBrokerError, notFound } from "../shared/errors.js";
 import { newId } from "../shared/ids.js";
-import type { Decide } from "../tasks/task-access.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { ApprovalStore } from "./approval-store.js";
 import type { Approval } from "./approval-types.js";
