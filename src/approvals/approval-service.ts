@@ -1,6 +1,6 @@
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Principal } from "../auth/principal.js";
-import type { CredentialService, IssuedResult, OpenApproval } from "../credentials/credential-service.js";
+import type { CredentialService, HeldForApproval, IssuedResult } from "../credentials/credential-service.js";
 import { type Decide, policyDenied } from "../policy/decider.js";
 import { epochSeconds, policyPrincipal, taskInfo } from "../policy/policy-context.js";
 import type { Clock } from "../shared/clock.js";
@@ -10,6 +10,12 @@ import type { TaskStore } from "../tasks/task-store.js";
 import type { ApprovalStore } from "./approval-store.js";
 import type { Approval } from "./approval-types.js";
 import { requestHash } from "./request-hash.js";
+
+/** A request held for a human: the requester polls the approval. */
+export interface PendingApproval {
+  approvalId: string;
+  expiresAt: number;
+}
 
 /** What the requester's GET returns: the approval, plus the credential exactly once after approval. */
 export interface ApprovalView {
@@ -64,7 +70,14 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       details: { approval_id: approval.id, profile: approval.profile, ...extra },
     });
 
-  const open: OpenApproval = async ({ principal, task, provider, request, decision }) => {
+  /** Opens an approval for a request the policy held; the requester polls it. */
+  const open = async ({
+    principal,
+    task,
+    provider,
+    request,
+    decision,
+  }: HeldForApproval): Promise<PendingApproval> => {
     const now = clock.now();
     const scopes = request.scopes ?? [];
     const ttlSeconds = request.ttlSeconds ?? null;

@@ -13,27 +13,27 @@ import type { CredentialRequest, IssueCredential, IssuedResult } from "./credent
 
 export type { CredentialRequest, IssuedResult } from "./credential-issuer.js";
 
-/** A request the policy held for a human: the requester polls the approval. */
-export interface PendingApproval {
-  approvalId: string;
-  expiresAt: number;
-}
-
-/** Opens an approval for a request the policy answered `approval_required` for. */
-export type OpenApproval = (input: {
+/**
+ * A request the policy answered `approval_required` for: nothing was issued. The caller opens the approval
+ * (approvals depend on credentials, never the other way round).
+ */
+export interface HeldForApproval {
   principal: Principal;
   task: Task;
   provider: CredentialProvider;
   request: CredentialRequest;
   decision: Decision;
-}) => Promise<PendingApproval>;
+}
+
+export type RequestOutcome =
+  | { kind: "issued"; issued: IssuedResult }
+  | { kind: "held_for_approval"; held: HeldForApproval };
 
 export interface CredentialServiceDeps {
   tasks: Pick<TaskStore, "get">;
   providers: ProviderRegistry;
   decide: Decide;
   issue: IssueCredential;
-  openApproval: OpenApproval;
   clock: Clock;
 }
 
@@ -111,19 +111,20 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     );
   }
 
-  /** Issues now (201), or holds for a human when only approval policies stand in the way (202). */
+  /** Issues now, or reports the request held for a human when only approval policies stand in the way. */
   async function request(
     principal: Principal,
     taskId: string,
     input: CredentialRequest,
-  ): Promise<IssuedResult | PendingApproval> {
+  ): Promise<RequestOutcome> {
     const task = await loadTask(principal, taskId);
     const provider = resolveProvider(task, input);
     const decision = await decideIssue(principal, task, provider, input, false);
-    if (decision.effect === "approval_required")
-      return deps.openApproval({ principal, task, provider, request: input, decision });
+    if (decision.effect === "approval_required") {
+      return { kind: "held_for_approval", held: { principal, task, provider, request: input, decision } };
+    }
     if (decision.effect !== "allow") throw policyDenied("RequestCredential", decision);
-    return deps.issue(principal, task, provider, input, decision);
+    return { kind: "issued", issued: await deps.issue(principal, task, provider, input, decision) };
   }
 
   /** Issues an approved request once: the policy is asked again with `context.approved = true`. */

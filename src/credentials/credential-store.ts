@@ -58,6 +58,8 @@ export interface CredentialStore {
   /** Credential ids by creation time, newest first; the cursor is an offset. */
   page(limit: number, offset: number): Promise<string[]>;
   failedPage(limit: number, offset: number): Promise<string[]>;
+  /** How many credentials are in revoke_failed (the `credbroker_revoke_failed` gauge). */
+  failedCount(): Promise<number>;
 }
 
 const parseState = (raw: string): CredentialState | null => CREDENTIAL_STATES.find((s) => s === raw) ?? null;
@@ -219,5 +221,6 @@ export function createCredentialStore(deps: {
       redis.zrangebyscore(keys.retryDue, "-inf", String(until), "LIMIT", 0, limit),
     page: (limit, offset) => ids(keys.all, limit, offset),
     failedPage: (limit, offset) => ids(keys.failed, limit, offset),
+    failedCount: () => redis.zcard(keys.failed),
   };
 }

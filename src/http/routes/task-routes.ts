@@ -1,10 +1,9 @@
 import { Router } from "express";
-import type { CredentialService } from "../../credentials/credential-service.js";
-import type { CredentialStore } from "../../credentials/credential-store.js";
+import type { RequestCredential } from "../../approvals/request-credential.js";
 import type { Clock } from "../../shared/clock.js";
 import { toIso } from "../../shared/clock.js";
+import type { DescribeTask } from "../../tasks/task-details.js";
 import type { TaskService } from "../../tasks/task-service.js";
-import type { TaskStore } from "../../tasks/task-store.js";
 import type { Task } from "../../tasks/task-types.js";
 import { principalOf } from "../principal-of.js";
 import { closeTaskBody, credentialRequestBody, openTaskBody } from "../schemas.js";
@@ -13,9 +12,8 @@ import { issuedView, taskView } from "../views.js";
 
 export interface TaskRouteDeps {
   taskService: TaskService;
-  credentialService: CredentialService;
-  tasks: Pick<TaskStore, "children">;
-  credentials: Pick<CredentialStore, "listForTask">;
+  requestCredential: RequestCredential;
+  describeTask: DescribeTask;
   clock: Clock;
 }
 
@@ -24,11 +22,8 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
   const router = Router();
 
   async function view(task: Task) {
-    const [credentials, children] = await Promise.all([
-      deps.credentials.listForTask(task.id),
-      deps.tasks.children(task.id),
-    ]);
-    return taskView(task, credentials, children, deps.clock.now());
+    const details = await deps.describeTask(task);
+    return taskView(task, details.credentials, details.children, deps.clock.now());
   }
 
   router.post("/", async (req, res) => {
@@ -58,7 +53,7 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
 
   router.post("/:taskId/credentials", async (req, res) => {
     const body = parseInput(credentialRequestBody, req.body);
-    const issued = await deps.credentialService.request(principalOf(req), req.params.taskId, {
+    const issued = await deps.requestCredential(principalOf(req), req.params.taskId, {
       profile: body.profile,
       ttlSeconds: body.ttl_seconds,
       scopes: body.scopes,

@@ -1,0 +1,103 @@
+import type { Express, Router } from "express";
+import { createAdminService } from "../admin/admin-service.js";
+import { createRequestCredential } from "../approvals/request-credential.js";
+import { createAuditService } from "../audit/audit-service.js";
+import { createEvidenceService } from "../evidence/evidence-service.js";
+import { createAuthenticate } from "../http/authenticate.js";
+import { createHttpApp } from "../http/http-app.js";
+import { createRateLimit } from "../http/rate-limit.js";
+import { adminRoutes } from "../http/routes/admin-routes.js";
+import { approvalRoutes } from "../http/routes/approval-routes.js";
+import { auditRoutes } from "../http/routes/audit-routes.js";
+import { evidenceRoutes } from "../http/routes/evidence-routes.js";
+import { healthRoutes } from "../http/routes/health-routes.js";
+import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
+import { taskRoutes } from "../http/routes/task-routes.js";
+import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
+import { createResolveCredential } from "../revocation/resolve-credential.js";
+import { createRetryRevocation } from "../revocation/retry-revocation.js";
+import { createTaskDetails } from "../tasks/task-details.js";
+import { createTaskService } from "../tasks/task-service.js";
+import type { CoreServices } from "./core-services.js";
+import type { Infrastructure } from "./infrastructure.js";
+
+/** The api-only services: tasks, admin powers, audit reads and evidence, each deciding its own access. */
+function buildApiServices(infra: Infrastructure, core: CoreServices) {
+  const { config, tasks, credentials, audit, queue, clock, redis, keyPrefix } = infra;
+  const { decide, closer } = core;
+  const describeTask = createTaskDetails({ tasks, credentials });
+  const taskService = createTaskService({
+    tasks,
+    closer,
+    queue,
+    audit,
+    decide,
+    clock,
+    limits: {
+      maxTaskTtlSeconds: config.limits.max_task_ttl_seconds,
+      maxDelegationDepth: config.limits.max_delegation_depth,
+    },
+    profileExists: (profile) => infra.registry.forProfile(profile) !== undefined,
+    verifyInitiator: async (token) => {
+      const principal = await core.verifier.verify(token);
+      const email = principal.claims.email;
+      return { subject: principal.subject, email: typeof email === "string" ? email : undefined };
+    },
+  });
+  const admin = createAdminService({
+    decide,
+    emergency: createEmergencyRevocation({ redis, keyPrefix, tasks, credentials, closer, audit, clock }),
+    retryRevocation: createRetryRevocation({ credentials, queue, audit }),
+    resolveCredential: createResolveCredential({ credentials, closer, audit, clock }),
+    rotateKeys: () => infra.signer.rotateKeys(),
+    tasks,
+    credentials,
+    describeTask,
+    audit,
+    clock,
+  });
+  return {
+    taskService,
+    describeTask,
+    admin,
+    requestCredential: createRequestCredential({
+      credentials: core.credentialService,
+      approvals: core.approvals,
+    }),
+    auditService: createAuditService({ audit, checkpoints: infra.checkpoints, decide, clock }),
+    evidence: createEvidenceService({
+      tasks,
+      credentials,
+      audit,
+      checkpoints: infra.checkpoints,
+      decide,
+      clock,
+    }),
+  };
+}
+
+/** The api role's Express app: public routes (health, JWKS, extras) and the authenticated `/v1` routes. */
+export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPublicRoutes: Router[]): Express {
+  const { config, clock, logger, redis, keyPrefix } = infra;
+  const services = buildApiServices(infra, core);
+  return createHttpApp({
+    logger,
+    storeReady: () => redis.status === "ready",
+    trustProxy: config.server.trust_proxy,
+    authenticate: createAuthenticate({ verifier: core.verifier, audit: infra.audit, logger }),
+    rateLimit: createRateLimit({ redis, keyPrefix, perMinute: config.limits.requests_per_minute, clock }),
+    publicRoutes: [
+      healthRoutes({ registry: infra.metrics.registry, readiness: infra.readiness }),
+      jwksRoute(infra.signer),
+      ...extraPublicRoutes,
+    ],
+    v1: [
+      { path: "/tasks", router: evidenceRoutes({ evidence: services.evidence }) },
+      { path: "/tasks", router: taskRoutes({ ...services, clock }) },
+      { path: "/introspect", router: introspectRoute(infra.signer) },
+      { path: "/approvals", router: approvalRoutes({ approvals: core.approvals }) },
+      { path: "/admin", router: adminRoutes({ admin: services.admin, clock }) },
+      { path: "/audit", router: auditRoutes({ auditService: services.auditService }) },
+    ],
+  });
+}

@@ -1,0 +1,67 @@
+import { createApprovalService } from "../approvals/approval-service.js";
+import { createHandleHasher } from "../audit/handle-hash.js";
+import { readAuditHmacKey } from "../audit/hmac-key.js";
+import { createAssertionVerifier } from "../auth/assertion-verifier.js";
+import { createRedisReplayGuard } from "../auth/replay-guard.js";
+import { createCredentialIssuer } from "../credentials/credential-issuer.js";
+import { createCredentialService } from "../credentials/credential-service.js";
+import { createUnrecordedCredentials } from "../credentials/unrecorded-credentials.js";
+import { createDecider } from "../policy/decider.js";
+import { createTaskCloser } from "../revocation/task-closer.js";
+import type { Infrastructure } from "./infrastructure.js";
+
+/** Services both roles use: the decider, issuance, approvals, the closer and the assertion verifier. */
+export function buildCoreServices(infra: Infrastructure, fetchImpl: typeof fetch | undefined) {
+  const { config, tasks, credentials, audit, queue, clock, logger, metrics, policy } = infra;
+  const decide = createDecider({ policy, audit });
+  const unrecorded = createUnrecordedCredentials({ credentials, queue, audit, metrics, clock, logger });
+  const issue = createCredentialIssuer({
+    credentials,
+    queue,
+    audit,
+    hashHandle: createHandleHasher(readAuditHmacKey(config.audit.hmac_key_env, infra.env, logger)),
+    metrics,
+    clock,
+    logger,
+    unrecorded,
+  });
+  const credentialService = createCredentialService({
+    tasks,
+    providers: infra.registry,
+    decide,
+    issue,
+    clock,
+  });
+  const approvals = createApprovalService({
+    store: infra.approvalStore,
+    tasks,
+    redeem: credentialService.redeem,
+    decide,
+    audit,
+    clock,
+    ttlSeconds: config.approvals.ttl_seconds,
+    policySetHash: () => policy.info().hash,
+    notify: async (approval) => {
+      if (config.approvals.webhook) await queue.enqueueApprovalWebhook(approval.id);
+    },
+  });
+  const closer = createTaskCloser({
+    tasks,
+    credentials,
+    queue,
+    audit,
+    clock,
+    onClosing: (taskId, actor) => approvals.cancelForTask(taskId, actor),
+  });
+  const verifier = createAssertionVerifier({
+    issuers: config.issuers,
+    defaultAudience: config.server.audience,
+    clock,
+    replayGuard: createRedisReplayGuard({ redis: infra.redis, keyPrefix: infra.keyPrefix, clock }),
+    fetch: fetchImpl,
+    logger,
+  });
+  return { decide, unrecorded, credentialService, approvals, closer, verifier };
+}
+
+export type CoreServices = ReturnType<typeof buildCoreServices>;
