@@ -1,9 +1,12 @@
-import { TRANSITION_SCRIPT } from "../credentials/credential-scripts.js";
+import { luaScript } from "../shared/lua-script.js";
 import type { RedisClient } from "../shared/redis.js";
 import { hgetallMany, inOrder } from "../shared/redis-batch.js";
 import { decodeApproval, encodeApproval } from "./approval-codec.js";
 import { approvalKeys } from "./approval-keys.js";
+import { APPROVAL_TRANSITION_SCRIPT } from "./approval-scripts.js";
 import { APPROVAL_STATES, type Approval, type ApprovalState } from "./approval-types.js";
+
+const transitionScript = luaScript(APPROVAL_TRANSITION_SCRIPT);
 
 export interface ApprovalStore {
   /** Writes a new approval: the indexes first (hints), then the record (with its expiry) and the task's list. */
@@ -62,13 +65,10 @@ export function createApprovalStore(deps: {
     pendingIds: (limit) => redis.zrange(keys.pending, "0", String(limit - 1)),
     async transition(approval, from, to, fields = {}) {
       const reply = String(
-        await redis.eval(
-          TRANSITION_SCRIPT,
-          1,
-          keys.approval(approval.taskId, approval.id),
-          from.join(" "),
-          to,
-          ...Object.entries(fields).flat(),
+        await transitionScript(
+          redis,
+          [keys.approval(approval.taskId, approval.id)],
+          [from.join(" "), to, ...Object.entries(fields).flat()],
         ),
       );
       const moved = !reply.startsWith("!") && states.has(reply);

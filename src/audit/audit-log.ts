@@ -1,8 +1,12 @@
 import type { Clock } from "../shared/clock.js";
 import { toIso } from "../shared/clock.js";
 import { unavailable } from "../shared/errors.js";
+import { luaScript } from "../shared/lua-script.js";
 import type { RedisClient } from "../shared/redis.js";
-import { AUDIT_APPEND_SCRIPT } from "./audit-append-script.js";
+import { AUDIT_APPEND_SCRIPT } from "./audit-scripts.js";
+
+const appendScript = luaScript(AUDIT_APPEND_SCRIPT);
+
 import { type ChainHead, chainEvent, eventJson, formatHead, parseHead } from "./audit-chain.js";
 import { auditKeys } from "./audit-keys.js";
 import { parseStoredEvent, parseXrange } from "./audit-parse.js";
@@ -76,15 +80,14 @@ export function createAuditLog(deps: { redis: RedisClient; keyPrefix: string; cl
       const events = buildBatch(batch, head);
       const last = events[events.length - 1]!;
       const eventKeys = events.map((event) => (event.task_id ? keys.task(event.task_id) : keys.stream));
-      const result = await deps.redis.eval(
-        AUDIT_APPEND_SCRIPT,
-        2 + events.length,
-        keys.head,
-        keys.stream,
-        ...eventKeys,
-        formatHead(head),
-        formatHead({ seq: last.seq, hash: last.hash }),
-        ...events.map((event) => canonicalJson(eventJson(event))),
+      const result = await appendScript(
+        deps.redis,
+        [keys.head, keys.stream, ...eventKeys],
+        [
+          formatHead(head),
+          formatHead({ seq: last.seq, hash: last.hash }),
+          ...events.map((event) => canonicalJson(eventJson(event))),
+        ],
       );
       if (result === "ok") {
         head = { seq: last.seq, hash: last.hash };

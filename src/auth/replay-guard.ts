@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from "../shared/clock.js";
 import type { RedisClient } from "../shared/redis.js";
+import { authKeys } from "./auth-keys.js";
 
 /**
  * Remembers which assertions were already exchanged, per issuer, until they expire (standards.md §1.1
@@ -24,7 +25,7 @@ export interface RedisReplayGuardDeps {
 
 /** Key of one claimed assertion: `<prefix>:replay:<issuer name>:<jti or token hash>`. */
 export const replayKey = (keyPrefix: string, issuerName: string, tokenIdOrHash: string): string =>
-  `${keyPrefix}:replay:${issuerName}:${tokenIdOrHash}`;
+  authKeys(keyPrefix).replay(issuerName, tokenIdOrHash);
 
 /** One `SET key 1 PX ttl NX` per claim: atomic, so two replicas racing on one assertion cannot both win. */
 export function createRedisReplayGuard(deps: RedisReplayGuardDeps): ReplayGuard {

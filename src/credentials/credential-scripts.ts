@@ -17,24 +17,6 @@ return "ok"
 `;
 
 /**
- * Moves a credential between states if it is in one of the expected ones, and sets fields.
- * KEYS[1] = credential hash
- * ARGV[1] = space-separated states it may be in, ARGV[2] = new state, ARGV[3..] = field/value pairs
- * Result: the state before the call when it moved, else "!<current state>" ("!missing" for none)
- */
-export const TRANSITION_SCRIPT = `
-local state = redis.call("HGET", KEYS[1], "state")
-if not state then return "!missing" end
-for allowed in string.gmatch(ARGV[1], "%S+") do
-  if allowed == state then
-    redis.call("HSET", KEYS[1], "state", ARGV[2], unpack(ARGV, 3))
-    return state
-  end
-end
-return "!" .. state
-`;
-
-/**
  * Activates a freshly issued credential. If the task was closed while the provider was issuing, the
  * credential is already "revoking": it keeps that state but gains its handle so revocation can proceed.
  * KEYS[1] = credential hash
@@ -55,10 +37,11 @@ return state
 `;
 
 /**
- * TRANSITION_SCRIPT for credentials, keeping the task's count of unsettled credentials (states other than
+ * Moves a credential between states if it is in one of the expected ones, and sets fields, keeping the task's count of unsettled credentials (states other than
  * revoked, expired, failed and resolved) exact, so "are all of this task's credentials settled?" is one HGET.
  * KEYS[1] = credential hash, KEYS[2] = its task hash (same `{taskId}` slot)
- * ARGV as TRANSITION_SCRIPT. Result as TRANSITION_SCRIPT.
+ * ARGV[1] = space-separated states it may be in, ARGV[2] = new state, ARGV[3..] = field/value pairs
+ * Result: the state before the call when it moved, else "!<current state>" ("!missing" for none)
  */
 export const CREDENTIAL_TRANSITION_SCRIPT = `
 local settled = { revoked = true, expired = true, failed = true, resolved = true }

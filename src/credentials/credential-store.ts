@@ -3,7 +3,7 @@ import type { RedisClient } from "../shared/redis.js";
 import { hgetallMany, hgetMany } from "../shared/redis-batch.js";
 import { taskKeys } from "../tasks/task-keys.js";
 import { decodeCredential, encodeNewCredential } from "./credential-codec.js";
-import { type CredentialKeys, credentialKeys } from "./credential-keys.js";
+import { credentialKeys } from "./credential-keys.js";
 import {
   ACTIVATE_SCRIPT,
   CREATE_PENDING_SCRIPT,
@@ -28,7 +28,6 @@ export type TransitionResult =
   | { moved: false; current: CredentialState | null };
 
 export interface CredentialStore {
-  readonly keys: CredentialKeys;
   /** Records a pending credential if its task is open (guarantee 3: recorded before the provider issues). */
   createPending(credential: Credential, now: number): Promise<"ok" | "task_not_open" | "missing">;
   /** Returns the state after the call: "active", or "revoking" when the task closed meanwhile. */
@@ -112,7 +111,6 @@ export function createCredentialStore(deps: {
     redis.zrevrange(key, String(offset), String(offset + limit - 1));
 
   return {
-    keys,
     async createPending(credential, now) {
       // The hints are durable before the record exists (a failed hint write records nothing).
       await Promise.all([

@@ -4,6 +4,7 @@ import { BrokerError } from "../shared/errors.js";
 import { luaScript } from "../shared/lua-script.js";
 import type { RedisClient } from "../shared/redis.js";
 import { principalOf } from "./principal-of.js";
+import { rateLimitKeys } from "./rate-limit-keys.js";
 
 /**
  * Counts one request in a fixed window, setting the window's expiry on its first request.
@@ -22,10 +23,11 @@ export function createRateLimit(deps: {
   perMinute: number;
   clock: Clock;
 }) {
+  const keys = rateLimitKeys(deps.keyPrefix);
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const now = deps.clock.now();
     const window = Math.floor(now / 60_000);
-    const key = `${deps.keyPrefix}:rl:${principalOf(req).id}:${window}`;
+    const key = keys.window(principalOf(req).id, window);
     const count = Number(await COUNT_REQUEST(deps.redis, [key], ["120000"]));
     if (count > deps.perMinute) {
       const retryAfter = Math.max(1, Math.ceil(((window + 1) * 60_000 - now) / 1000));

@@ -5,9 +5,9 @@ import { type Credential, SETTLED_STATES } from "../credentials/credential-types
 import type { Clock } from "../shared/clock.js";
 import { toIso } from "../shared/clock.js";
 import { newId } from "../shared/ids.js";
-import type { RedisClient } from "../shared/redis.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
+import type { RevocationRecordStore } from "./revocation-record-store.js";
 import type { TaskCloser } from "./task-closer.js";
 
 /** Which credentials an emergency revocation reaches: exactly one key. */
@@ -40,10 +40,6 @@ export interface RevocationStatus {
 }
 
 const CLOSE_CONCURRENCY = 32;
-/** Credential ids per HSET of a revocation's list: no single command holds Redis for long. */
-const HSET_CHUNK = 1_000;
-/** Revocation records (and their credential lists) are kept 30 days; the audit log keeps the rest. */
-const RECORD_TTL_SECONDS = 30 * 86_400;
 
 export const selectorSchema = z.union([
   z.object({ task_id: z.string().min(1) }).strict(),
@@ -73,8 +69,7 @@ const storedStatus = z.object({
  * `closing` with revocation jobs queued; progress is read back from the credential records.
  */
 export function createEmergencyRevocation(deps: {
-  redis: RedisClient;
-  keyPrefix: string;
+  records: RevocationRecordStore;
   tasks: TaskStore;
   credentials: CredentialStore;
   closer: TaskCloser;
@@ -82,8 +77,6 @@ export function createEmergencyRevocation(deps: {
   clock: Clock;
 }) {
   const { tasks, credentials } = deps;
-  const recordKey = (id: string) => `${deps.keyPrefix}:rev:{${id}}`;
-  const credsKey = (id: string) => `${deps.keyPrefix}:rev:{${id}}:creds`;
 
   async function liveCredentials(): Promise<Credential[]> {
     const ids = [
@@ -158,17 +151,7 @@ export function createEmergencyRevocation(deps: {
       tasks: taskIds.length,
       credentials: affected.length,
     };
-    const id = status.revocation_id;
-    const chunks = Array.from({ length: Math.ceil(affected.length / HSET_CHUNK) }, (_, i) =>
-      affected.slice(i * HSET_CHUNK, (i + 1) * HSET_CHUNK),
-    );
-    await Promise.all([
-      deps.redis.set(recordKey(id), JSON.stringify(status), "EX", RECORD_TTL_SECONDS),
-      ...chunks.map((chunk) =>
-        deps.redis.hset(credsKey(id), Object.fromEntries(chunk.map((c) => [c.id, c.taskId]))),
-      ),
-      deps.redis.expire(credsKey(id), RECORD_TTL_SECONDS),
-    ]);
+    await deps.records.save(status.revocation_id, status, affected);
     await deps.audit.append({
       type: "revocation.started",
       actor,
@@ -191,16 +174,11 @@ export function createEmergencyRevocation(deps: {
   }
 
   async function get(revocationId: string): Promise<RevocationStatus | null> {
-    const raw = await deps.redis.get(recordKey(revocationId));
-    if (!raw) return null;
-    const status: RevocationStatus = storedStatus.parse(JSON.parse(raw));
+    const raw = await deps.records.status(revocationId);
+    if (raw === null) return null;
+    const status: RevocationStatus = storedStatus.parse(raw);
     if (status.dry_run) return status;
-    const refs = Object.entries(await deps.redis.hgetall(credsKey(revocationId))).map(
-      ([credentialId, taskId]) => ({
-        credentialId,
-        taskId,
-      }),
-    );
+    const refs = await deps.records.reached(revocationId);
     const list = await credentials.getMany(refs);
     const count = (state: Credential["state"]) => list.filter((c) => c.state === state).length;
     const progress = {

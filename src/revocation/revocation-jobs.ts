@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { revocationKeys } from "./revocation-keys.js";
 
 /** The one map of job names to payloads; payloads are parsed at the worker's edge. */
 export const jobPayloadSchemas = {
@@ -17,7 +18,7 @@ export type JobPayload<N extends JobName> = z.infer<(typeof jobPayloadSchemas)[N
 export const QUEUE_NAME = "credbroker";
 
 /** BullMQ keys live under the broker's prefix, in one hash tag so they work on Redis Cluster. */
-export const bullPrefix = (keyPrefix: string): string => `${keyPrefix}:{bull}`;
+export const bullPrefix = (keyPrefix: string): string => revocationKeys(keyPrefix).bull;
 
 /** BullMQ job ids may not contain ':'; ours are derived from ids that never do. */
 export const deadlineJobId = (taskId: string): string => `deadline-${taskId}`;

@@ -1,15 +1,19 @@
 import { z } from "zod";
+import { luaScript } from "../shared/lua-script.js";
 import type { RedisClient } from "../shared/redis.js";
 import { hgetallMany, inOrder } from "../shared/redis-batch.js";
 import { decodeTask, encodeTask } from "./task-codec.js";
-import { type TaskKeys, taskKeys } from "./task-keys.js";
+import { taskKeys } from "./task-keys.js";
 import { BEGIN_CLOSE_SCRIPT, COMPLETE_CLOSE_SCRIPT } from "./task-scripts.js";
+
+const beginCloseScript = luaScript(BEGIN_CLOSE_SCRIPT);
+const completeCloseScript = luaScript(COMPLETE_CLOSE_SCRIPT);
+
 import type { CloseReason, Task, TaskState } from "./task-types.js";
 
 const TASK_STATES = z.enum(["open", "closing", "closed"]);
 
 export interface TaskStore {
-  readonly keys: TaskKeys;
   /** Writes a new task: indexes first (hints), then the record. */
   create(task: Task): Promise<void>;
   get(taskId: string): Promise<Task | null>;
@@ -42,7 +46,6 @@ export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string })
   }
 
   return {
-    keys,
     async create(task) {
       const { parentId } = task;
       await inOrder(
@@ -61,7 +64,7 @@ export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string })
     getMany,
     children: (taskId) => redis.lrange(keys.children(taskId), 0, -1),
     async beginClose(taskId, reason, now) {
-      const reply = String(await redis.eval(BEGIN_CLOSE_SCRIPT, 1, keys.task(taskId), reason, String(now)));
+      const reply = String(await beginCloseScript(redis, [keys.task(taskId)], [reason, String(now)]));
       if (reply === "missing") return null;
       const before = TASK_STATES.parse(reply);
       if (before === "open") {
@@ -73,7 +76,7 @@ export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string })
       return before;
     },
     async completeClose(taskId, now) {
-      const done = Number(await redis.eval(COMPLETE_CLOSE_SCRIPT, 1, keys.task(taskId), String(now))) === 1;
+      const done = Number(await completeCloseScript(redis, [keys.task(taskId)], [String(now)])) === 1;
       if (done) await redis.zrem(keys.closing, taskId);
       return done;
     },

@@ -16,6 +16,7 @@ import { taskRoutes } from "../http/routes/task-routes.js";
 import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
 import { createResolveCredential } from "../revocation/resolve-credential.js";
 import { createRetryRevocation } from "../revocation/retry-revocation.js";
+import { createRevocationRecordStore } from "../revocation/revocation-record-store.js";
 import { createTaskDetails } from "../tasks/task-details.js";
 import { createTaskService } from "../tasks/task-service.js";
 import type { CoreServices } from "./core-services.js";
@@ -46,7 +47,14 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
   });
   const admin = createAdminService({
     decide,
-    emergency: createEmergencyRevocation({ redis, keyPrefix, tasks, credentials, closer, audit, clock }),
+    emergency: createEmergencyRevocation({
+      records: createRevocationRecordStore({ redis, keyPrefix }),
+      tasks,
+      credentials,
+      closer,
+      audit,
+      clock,
+    }),
     retryRevocation: createRetryRevocation({ credentials, queue, audit }),
     resolveCredential: createResolveCredential({ credentials, closer, audit, clock }),
     rotateKeys: () => infra.signer.rotateKeys(),

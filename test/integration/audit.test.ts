@@ -3,6 +3,8 @@ import { Writable } from "node:stream";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CredentialProvider } from "../../providers/provider.js";
+import { credentialKeys } from "../../src/credentials/credential-keys.js";
+import { taskKeys } from "../../src/tasks/task-keys.js";
 import { type OidcIssuerSim, startOidcIssuerSim } from "../sims/oidc-issuer.js";
 import { expectApiError, expectInvalidAssertion } from "../support/api-errors.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
@@ -87,7 +89,7 @@ async function issue(
 /** Waits for the task's record to say closed, reading Redis so the wait itself adds no audit events. */
 const waitClosed = (prefix: string, taskId: string) =>
   waitFor(
-    async () => (await redis.hget(`${prefix}:task:{${taskId}}`, "state")) === "closed",
+    async () => (await redis.hget(taskKeys(prefix).task(taskId), "state")) === "closed",
     5_000,
     "task closed",
   );
@@ -497,6 +499,6 @@ describe("fail closed when the audit log cannot be written", () => {
     expect(view.status).toBe(200);
     expect(view.body.credentials).toHaveLength(1);
     expect(["revoking", "revoked"]).toContain(view.body.credentials[0].state);
-    expect(await redis.zcard(`${f.prefix}:creds:active`)).toBe(0);
+    expect(await redis.zcard(credentialKeys(f.prefix).active)).toBe(0);
   });
 });

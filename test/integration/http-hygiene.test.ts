@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rateLimitKeys } from "../../src/http/rate-limit-keys.js";
 import { expectApiError, expectInvalidAssertion } from "../support/api-errors.js";
 import { type ApiResponse, type Harness, startHarness, waitFor } from "../support/broker-harness.js";
 import { TEST_REDIS_URL } from "../support/redis-keys.js";
@@ -166,7 +167,7 @@ describe("rate limit", () => {
   });
 
   it("unauthenticated calls are refused before they count against anyone's limit", async () => {
-    const counters = async () => (await redis.keys(`${h.prefix}:rl:*`)).sort();
+    const counters = async () => (await redis.keys(rateLimitKeys(h.prefix).everyWindow)).sort();
     const before = await counters();
     for (let i = 0; i < 3; i++) {
       expectInvalidAssertion(await h.call("GET", "/v1/tasks/tsk_doesnotexist00000000", { token: "garbage" }));

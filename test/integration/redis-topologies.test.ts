@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { taskKeys } from "../../src/tasks/task-keys.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
 import {
   type RedisGroup,
@@ -230,7 +231,7 @@ for (const topology of topologies) {
             });
             if (res.status !== 201) return null;
             const taskId: string = res.body.task_id;
-            return (await sentinel.holds(after, `${h!.prefix}:task:{${taskId}}`))
+            return (await sentinel.holds(after, taskKeys(h!.prefix).task(taskId)))
               ? { task_id: taskId }
               : null;
           },

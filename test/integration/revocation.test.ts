@@ -1,6 +1,8 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { credentialKeys } from "../../src/credentials/credential-keys.js";
 import { createCredentialStore } from "../../src/credentials/credential-store.js";
+import { taskKeys } from "../../src/tasks/task-keys.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
 import { pendingCredential } from "../support/credential-fixture.js";
 import { type Faults, newFaults, withFaults } from "../support/faulty-provider.js";
@@ -89,11 +91,11 @@ describe("reconciler repairs", () => {
       await redis.eval(
         BEGIN_CLOSE_SCRIPT,
         1,
-        `${h.prefix}:task:{${task.task_id}}`,
+        taskKeys(h.prefix).task(task.task_id),
         "closed",
         String(Date.now()),
       );
-      expect(await redis.zscore(`${h.prefix}:tasks:open`, task.task_id)).not.toBeNull();
+      expect(await redis.zscore(taskKeys(h.prefix).open, task.task_id)).not.toBeNull();
     } finally {
       redis.disconnect();
     }
@@ -106,7 +108,7 @@ describe("reconciler repairs", () => {
     const task = await openTask();
     const redis = new Redis(TEST_REDIS_URL);
     try {
-      await redis.hdel(`${h.prefix}:task:{${task.task_id}}`, "unsettled");
+      await redis.hdel(taskKeys(h.prefix).task(task.task_id), "unsettled");
     } finally {
       redis.disconnect();
     }
@@ -125,7 +127,7 @@ describe("reconciler repairs", () => {
         0,
         `crd_stale${String(i).padStart(12, "0")}`,
       ]).flat();
-      await redis.zadd(`${h.prefix}:creds:active`, ...stale);
+      await redis.zadd(credentialKeys(h.prefix).active, ...stale);
       const task = await openTask();
       const res = await h.call("POST", `/v1/tasks/${task.task_id}/credentials`, {
         token: agent,
@@ -135,7 +137,7 @@ describe("reconciler repairs", () => {
       const state = await waitFor(
         async () => {
           const value = await redis.hget(
-            `${h.prefix}:cred:{${task.task_id}}:${res.body.credential_id}`,
+            credentialKeys(h.prefix).credential(task.task_id, res.body.credential_id),
             "state",
           );
           return value === "expired" ? value : null;
@@ -144,7 +146,7 @@ describe("reconciler repairs", () => {
         "credential expired by the reconciler",
       );
       expect(state).toBe("expired");
-      expect(await redis.zcard(`${h.prefix}:creds:active`)).toBeLessThan(600);
+      expect(await redis.zcard(credentialKeys(h.prefix).active)).toBeLessThan(600);
     } finally {
       redis.disconnect();
     }

@@ -1,4 +1,6 @@
 import type { Redis } from "ioredis";
+import { credentialKeys } from "../../src/credentials/credential-keys.js";
+import { taskKeys } from "../../src/tasks/task-keys.js";
 
 /** How many task and credential records (and index entries) a broker holds under its prefix. */
 export interface RecordCounts {
@@ -26,19 +28,19 @@ async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
 }
 
 export async function countRecords(redis: Redis, prefix: string): Promise<RecordCounts> {
-  const [taskKeys, credentialKeys] = await Promise.all([
+  const [taskRecords, credentialRecords] = await Promise.all([
     scanKeys(redis, `${prefix}:task:*`),
     scanKeys(redis, `${prefix}:cred:*`),
   ]);
   return {
-    taskKeys: taskKeys.length,
-    credentialKeys: credentialKeys.length,
-    openTasks: await redis.zcard(`${prefix}:tasks:open`),
-    allTasks: await redis.zcard(`${prefix}:tasks:all`),
-    credentialIndex: await redis.hlen(`${prefix}:creds:index`),
-    pendingCredentials: await redis.zcard(`${prefix}:creds:pending`),
-    activeCredentials: await redis.zcard(`${prefix}:creds:active`),
-    allCredentials: await redis.zcard(`${prefix}:creds:all`),
+    taskKeys: taskRecords.length,
+    credentialKeys: credentialRecords.length,
+    openTasks: await redis.zcard(taskKeys(prefix).open),
+    allTasks: await redis.zcard(taskKeys(prefix).all),
+    credentialIndex: await redis.hlen(credentialKeys(prefix).index),
+    pendingCredentials: await redis.zcard(credentialKeys(prefix).pending),
+    activeCredentials: await redis.zcard(credentialKeys(prefix).active),
+    allCredentials: await redis.zcard(credentialKeys(prefix).all),
   };
 }
 

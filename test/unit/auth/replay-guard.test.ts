@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAssertionVerifier } from "../../../src/auth/assertion-verifier.js";
+import { authKeys } from "../../../src/auth/auth-keys.js";
 import { createRedisReplayGuard, type ReplayGuard } from "../../../src/auth/replay-guard.js";
 import { BrokerError } from "../../../src/shared/errors.js";
 import { type OidcIssuerSim, startOidcIssuerSim } from "../../sims/oidc-issuer.js";
@@ -82,7 +83,7 @@ describe("replay guard", () => {
     const guard = createRedisReplayGuard({ redis, keyPrefix });
     const expiresAtMs = Date.now() + 2 * 60_000;
     expect(await guard.claim("ci", "ttl-check", expiresAtMs)).toBe(true);
-    const ttl = await redis.pttl(`${keyPrefix}:replay:ci:ttl-check`);
+    const ttl = await redis.pttl(authKeys(keyPrefix).replay("ci", "ttl-check"));
     expect(ttl).toBeGreaterThan(60_000);
     expect(ttl).toBeLessThanOrEqual(2 * 60_000);
     expect(await guard.claim("ci", "ttl-check", expiresAtMs)).toBe(false);

@@ -2,11 +2,13 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CredentialProvider } from "../../../providers/provider.js";
 import { createProviderRegistry } from "../../../providers/registry.js";
+import { credentialKeys } from "../../../src/credentials/credential-keys.js";
 import { createCredentialStore } from "../../../src/credentials/credential-store.js";
 import { createBrokerMetrics } from "../../../src/metrics/broker-metrics.js";
 import { createRevokeCredential, nextRetryAt } from "../../../src/revocation/revoke-credential.js";
 import { systemClock } from "../../../src/shared/clock.js";
 import { createLogger } from "../../../src/shared/logger.js";
+import { taskKeys } from "../../../src/tasks/task-keys.js";
 import { pendingCredential } from "../../support/credential-fixture.js";
 import { deleteByPrefix, TEST_REDIS_URL, uniquePrefix } from "../../support/redis-keys.js";
 
@@ -28,7 +30,7 @@ describe("a revocation job", () => {
       provider: "signer",
     });
     await redis.hset(
-      `${prefix}:task:{tsk_stalled}`,
+      taskKeys(prefix).task("tsk_stalled"),
       "state",
       "open",
       "deadline",
@@ -62,7 +64,7 @@ describe("a revocation job", () => {
     expect(failed).toMatchObject({ state: "revoke_failed", failureKind: "stalled" });
     expect(failed?.lastError).toMatch(/died 3 times/);
     // Stalled failures are retried on schedule like exhausted ones.
-    expect(await redis.zscore(credentials.keys.retryDue, credential.id)).not.toBeNull();
+    expect(await redis.zscore(credentialKeys(prefix).retryDue, credential.id)).not.toBeNull();
   });
 
   it("scheduled retries of a revoke_failed credential wait twice as long each time, at most a day", () => {
