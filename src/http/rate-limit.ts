@@ -5,16 +5,9 @@ import { luaScript } from "../shared/lua-script.js";
 import type { RedisClient } from "../shared/redis.js";
 import { principalOf } from "./principal-of.js";
 import { rateLimitKeys } from "./rate-limit-keys.js";
+import { COUNT_REQUEST_SCRIPT } from "./rate-limit-scripts.js";
 
-/**
- * Counts one request in a fixed window, setting the window's expiry on its first request.
- * KEYS[1] = the principal's counter for this window; ARGV[1] = expiry (ms). Result: the count.
- */
-const COUNT_REQUEST = luaScript(`
-local count = redis.call("INCR", KEYS[1])
-if count == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
-return count
-`);
+const countRequest = luaScript(COUNT_REQUEST_SCRIPT);
 
 /** Per-principal fixed one-minute window in Redis (one round trip), shared by every api replica. */
 export function createRateLimit(deps: {
@@ -28,7 +21,7 @@ export function createRateLimit(deps: {
     const now = deps.clock.now();
     const window = Math.floor(now / 60_000);
     const key = keys.window(principalOf(req).id, window);
-    const count = Number(await COUNT_REQUEST(deps.redis, [key], ["120000"]));
+    const count = Number(await countRequest(deps.redis, [key], ["120000"]));
     if (count > deps.perMinute) {
       const retryAfter = Math.max(1, Math.ceil(((window + 1) * 60_000 - now) / 1000));
       throw new BrokerError("rate_limited", "Too many requests; slow down.", {
