@@ -8,7 +8,11 @@ export interface ChainHead {
   hash: string;
 }
 
-export type UnhashedEvent = Omit<AuditEvent, "hash">;
+export type UnhashedEvent = AuditEvent extends infer E
+  ? E extends AuditEvent
+    ? Omit<E, "hash">
+    : never
+  : never;
 
 /** `hash = SHA-256(prev_hash ‖ canonical JSON of the event without its hash)`, hex. */
 export function hashEvent(event: UnhashedEvent | AuditEvent): string {
@@ -27,7 +31,8 @@ export function eventJson(event: UnhashedEvent | AuditEvent): { [key: string]: J
     credential_id: event.credential_id,
     decision: event.decision ? { ...event.decision } : null,
     reason: event.reason,
-    details: event.details,
+    // Every shape in AuditDetailsByType is made of JSON values only; the map's types cannot say so to TS.
+    details: event.details as { [key: string]: JsonValue },
     prev_hash: event.prev_hash,
   };
   if ("hash" in event) json.hash = event.hash;
@@ -47,7 +52,8 @@ export function parseHead(raw: string | null): ChainHead | null {
 
 /** Links an input to the chain after `prev`: the stored event, with its sequence number and hash. */
 export function chainEvent(input: AuditEventInput, prev: ChainHead, time: string): AuditEvent {
-  const unhashed: UnhashedEvent = {
+  // The spread keeps `type` and `details` together, but TS cannot follow that through a union: asserted once.
+  const unhashed = {
     seq: prev.seq + 1,
     time,
     type: input.type,
@@ -58,6 +64,6 @@ export function chainEvent(input: AuditEventInput, prev: ChainHead, time: string
     reason: input.reason ?? null,
     details: input.details ?? {},
     prev_hash: prev.hash,
-  };
-  return { ...unhashed, hash: hashEvent(unhashed) };
+  } as UnhashedEvent;
+  return { ...unhashed, hash: hashEvent(unhashed) } as AuditEvent;
 }

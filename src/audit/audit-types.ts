@@ -1,5 +1,3 @@
-import type { JsonValue } from "./canonical-json.js";
-
 /** What happened. Names are `<subject>.<verb>`; new ones may be added, none renamed. */
 export const AUDIT_EVENT_TYPES = [
   "assertion.rejected",
@@ -37,34 +35,105 @@ export interface AuditDecision {
   policy_set_hash: string;
 }
 
+/** Details of events that carry none. */
+type NoDetails = Record<string, never>;
+
+/** `approval.*` events: which approval, and who did what to it. */
+export type ApprovalDetails = {
+  approval_id: string;
+  profile: string;
+  requester?: string | null;
+  approver?: string | null;
+  comment?: string | null;
+  reason?: string | null;
+};
+
 /**
- * An event as a caller records it. Only ids, names, times and keyed hashes: never a token, password,
- * key or any other secret (a test greps the stream for every issued secret).
+ * The details each event type carries: writers must supply exactly these, and readers (the evidence
+ * builder) read them by name, so a renamed field or a new event type fails to compile where it matters.
+ * Only ids, names, times, counts and keyed hashes: never a secret.
  */
-export interface AuditEventInput {
-  type: AuditEventType;
+export type AuditDetailsByType = {
+  "assertion.rejected": { path: string; method: string };
+  decision: NoDetails;
+  "task.opened": { agent: string; parent_task_id: string | null; deadline: number; depth: number };
+  "task.closing": { note?: string };
+  "task.closed": NoDetails;
+  "credential.issued": {
+    profile: string;
+    provider: string;
+    ttl_seconds: number;
+    expires_at: number;
+    downstream_account: string;
+    /** Keyed hash of the revocation handle. */
+    handle: string;
+    scopes: string[];
+    policy_ids: string[];
+    reason: string;
+  };
+  "credential.issue_failed": { outcome: "not_issued" | "revoking_in_case_issued" };
+  "credential.revoking": NoDetails;
+  /** What the provider reported beyond "revoked" (e.g. STS's role-wide cut-off). */
+  "credential.revoked": Record<string, string | number | boolean>;
+  "credential.expired": NoDetails;
+  "credential.revoke_failed": { attempts: number; failure_kind: "permanent" | "exhausted" | "stalled" };
+  "credential.retry": NoDetails;
+  "credential.resolved": { last_error: string; failure_kind: string };
+  "credential.unrecorded": { outcome: "revoked" | "revoking"; provider: string };
+  "revocation.started": {
+    revocation_id: string;
+    selector: Record<string, string | boolean>;
+    dry_run: boolean;
+    tasks: number;
+    credentials: number;
+  };
+  "policy.reloaded": { ok: true; policy_set_hash: string } | { ok: false; error: string };
+  "keys.rotated": { kid: string };
+  "approval.requested": ApprovalDetails;
+  "approval.approved": ApprovalDetails;
+  "approval.denied": ApprovalDetails;
+  "approval.expired": ApprovalDetails;
+  "approval.cancelled": ApprovalDetails;
+  "approval.redeemed": ApprovalDetails;
+};
+
+/** Fields every event has besides its type and details. */
+interface EventEnvelope {
   /** Principal id, or `system:<component>` for the worker. Null when the caller could not be identified. */
   actor: string | null;
   task_id?: string | null;
   credential_id?: string | null;
   decision?: AuditDecision;
   reason?: string | null;
-  details?: Record<string, JsonValue>;
 }
 
-/** A stored event: chained by `hash = SHA-256(prev_hash ‖ canonical JSON of the event without hash)`. */
-export interface AuditEvent {
+/**
+ * An event as a caller records it, typed by its `type`. Only ids, names, times and keyed hashes: never a
+ * token, password, key or any other secret (a test greps the stream for every issued secret).
+ */
+export type AuditEventInput = {
+  [T in AuditEventType]: EventEnvelope & { type: T; details?: AuditDetailsByType[T] };
+}[AuditEventType];
+
+/** A stored event's common fields: chained by `hash = SHA-256(prev_hash ‖ canonical JSON without hash)`. */
+interface StoredEnvelope {
   seq: number;
   time: string;
-  type: AuditEventType;
   actor: string | null;
   task_id: string | null;
   credential_id: string | null;
   decision: AuditDecision | null;
   reason: string | null;
-  details: Record<string, JsonValue>;
   prev_hash: string;
   hash: string;
 }
+
+/**
+ * A stored event, typed by its `type`. Details are read as optional: events written by older versions
+ * may lack a field, and readers must say so rather than assume it.
+ */
+export type AuditEvent = {
+  [T in AuditEventType]: StoredEnvelope & { type: T; details: Partial<AuditDetailsByType[T]> };
+}[AuditEventType];
 
 export const GENESIS_HASH = "0".repeat(64);

@@ -26,46 +26,44 @@ export function decisionsOf(events: readonly AuditEvent[]): DecisionEntry[] {
   );
 }
 
-const DECISIONS: Record<string, "approved" | "denied"> = {
-  "approval.approved": "approved",
-  "approval.denied": "denied",
-};
-const ENDINGS: Record<string, "expired" | "cancelled" | "redeemed"> = {
-  "approval.expired": "expired",
-  "approval.cancelled": "cancelled",
-  "approval.redeemed": "redeemed",
-};
+type ApprovalEvent = Extract<AuditEvent, { type: `approval.${string}` }>;
+
+const isApprovalEvent = (event: AuditEvent): event is ApprovalEvent => event.type.startsWith("approval.");
 
 /** Folds one `approval.*` event into its approval's entry. */
-function foldApproval(entry: ApprovalEntry, event: AuditEvent): void {
-  const type: string = event.type;
+function foldApproval(entry: ApprovalEntry, event: ApprovalEvent): void {
+  const { details } = event;
   entry.credential_id = event.credential_id ?? entry.credential_id;
-  entry.profile ??= text(event.details.profile);
-  if (type === "approval.requested") {
-    entry.requested = { by: event.actor, at: event.time, seq: event.seq };
+  entry.profile ??= text(details.profile);
+  switch (event.type) {
+    case "approval.requested":
+      entry.requested = { by: event.actor, at: event.time, seq: event.seq };
+      return;
+    case "approval.approved":
+    case "approval.denied": {
+      const outcome = event.type === "approval.approved" ? "approved" : "denied";
+      entry.outcome = outcome;
+      const by = text(details.approver) ?? event.actor;
+      entry.decided = { by, at: event.time, seq: event.seq, outcome, comment: text(details.comment) };
+      return;
+    }
+    case "approval.expired":
+    case "approval.cancelled":
+    case "approval.redeemed": {
+      const outcome = event.type.slice("approval.".length) as "expired" | "cancelled" | "redeemed";
+      entry.outcome = outcome;
+      const reason = event.reason ?? text(details.reason);
+      entry.ended = { by: event.actor, at: event.time, seq: event.seq, outcome, reason };
+      return;
+    }
+    default:
+      unreachable(event);
   }
-  const decided = DECISIONS[type];
-  if (decided) {
-    entry.outcome = decided;
-    entry.decided = {
-      by: text(event.details.approver) ?? event.actor,
-      at: event.time,
-      seq: event.seq,
-      outcome: decided,
-      comment: text(event.details.comment),
-    };
-  }
-  const ended = ENDINGS[type];
-  if (ended) {
-    entry.outcome = ended;
-    entry.ended = {
-      by: event.actor,
-      at: event.time,
-      seq: event.seq,
-      outcome: ended,
-      reason: event.reason ?? text(event.details.reason),
-    };
-  }
+}
+
+/** Makes a switch exhaustive: a new event type that no case handles does not compile. */
+function unreachable(event: never): never {
+  throw new Error(`unhandled audit event ${JSON.stringify(event)}`);
 }
 
 /**
@@ -75,7 +73,7 @@ function foldApproval(entry: ApprovalEntry, event: AuditEvent): void {
 export function approvalsOf(events: readonly AuditEvent[]): ApprovalEntry[] {
   const byId = new Map<string, ApprovalEntry>();
   for (const event of events) {
-    if (!event.type.startsWith("approval.")) continue;
+    if (!isApprovalEvent(event)) continue;
     const id = text(event.details.approval_id) ?? `seq:${event.seq}`;
     const entry: ApprovalEntry = byId.get(id) ?? {
       approval_id: id,
@@ -95,22 +93,46 @@ export function approvalsOf(events: readonly AuditEvent[]): ApprovalEntry[] {
 
 const list = (value: string[]): string => (value.length > 0 ? value.join(", ") : "none");
 
+/** One readable line for an approval event. */
+function summariseApproval(event: ApprovalEvent, who: string, why: string, credential: string): string {
+  const id = text(event.details.approval_id) ?? "?";
+  switch (event.type) {
+    case "approval.requested":
+      return `${who} asked for approval ${id} (profile ${text(event.details.profile) ?? "?"})`;
+    case "approval.approved":
+    case "approval.denied": {
+      const comment = text(event.details.comment);
+      const verb = event.type.slice("approval.".length);
+      return `${text(event.details.approver) ?? who} ${verb} ${id}${comment ? `: “${comment}”` : ""}`;
+    }
+    case "approval.expired":
+      return `approval ${id} expired undecided`;
+    case "approval.cancelled":
+      return `approval ${id} cancelled${why}`;
+    case "approval.redeemed":
+      return `${who} redeemed approval ${id} for ${credential}`;
+    default:
+      return unreachable(event);
+  }
+}
+
 /** One readable line for an event: what happened, to what, and why. */
 export function summarise(event: AuditEvent): string {
   const who = event.actor ?? "unidentified caller";
   const why = event.reason ? ` (${event.reason})` : "";
   const credential = event.credential_id ?? "a credential";
-  const detail = (key: string) => text(event.details[key]);
-  const type: string = event.type;
-  switch (type) {
+  if (isApprovalEvent(event)) return summariseApproval(event, who, why, credential);
+  switch (event.type) {
     case "decision": {
       const d = event.decision;
       if (!d) return `decision for ${who}`;
       return `${d.action} by ${who}: ${d.effect} (policies: ${list(d.policy_ids)})`;
     }
+    case "assertion.rejected":
+      return `a workload assertion was rejected${why}`;
     case "task.opened": {
-      const parent = detail("parent_task_id");
-      const agent = detail("agent") ?? "?";
+      const parent = text(event.details.parent_task_id);
+      const agent = text(event.details.agent) ?? "?";
       return parent
         ? `${who} delegated this task from ${parent} to agent ${agent}`
         : `${who} opened the task for agent ${agent}`;
@@ -119,8 +141,10 @@ export function summarise(event: AuditEvent): string {
       return `${who} began closing the task${why}`;
     case "task.closed":
       return "task closed: every credential settled";
-    case "credential.issued":
-      return `${credential} issued to ${who} (profile ${detail("profile") ?? "?"}, account ${detail("downstream_account") ?? "?"})`;
+    case "credential.issued": {
+      const { profile, downstream_account: account } = event.details;
+      return `${credential} issued to ${who} (profile ${text(profile) ?? "?"}, account ${text(account) ?? "?"})`;
+    }
     case "credential.issue_failed":
       return `issuing ${credential} failed${why}`;
     case "credential.revoking":
@@ -137,21 +161,14 @@ export function summarise(event: AuditEvent): string {
       return `${credential} was issued while the store was failing; the broker revoked it at once${why}`;
     case "credential.retry":
       return `${who} retried revoking ${credential}`;
-    case "approval.requested":
-      return `${who} asked for approval ${detail("approval_id") ?? "?"} (profile ${detail("profile") ?? "?"})`;
-    case "approval.approved":
-    case "approval.denied": {
-      const comment = detail("comment");
-      return `${detail("approver") ?? who} ${type.slice("approval.".length)} ${detail("approval_id") ?? "?"}${comment ? `: “${comment}”` : ""}`;
-    }
-    case "approval.expired":
-      return `approval ${detail("approval_id") ?? "?"} expired undecided`;
-    case "approval.cancelled":
-      return `approval ${detail("approval_id") ?? "?"} cancelled${why}`;
-    case "approval.redeemed":
-      return `${who} redeemed approval ${detail("approval_id") ?? "?"} for ${credential}`;
+    case "revocation.started":
+      return `${who} started emergency revocation ${text(event.details.revocation_id) ?? "?"}${why}`;
+    case "policy.reloaded":
+      return `the policy set was reloaded${event.details.ok === false ? " (failed)" : ""}`;
+    case "keys.rotated":
+      return `the signing key was rotated to ${text(event.details.kid) ?? "?"}`;
     default:
-      return `${type} by ${who}${why}`;
+      return unreachable(event);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { AuditLog } from "../audit/audit-log.js";
-import type { JsonValue } from "../audit/canonical-json.js";
+import type { AuditDetailsByType } from "../audit/audit-types.js";
 import type { Logger } from "../shared/logger.js";
 import type { PolicyEngine } from "./policy-engine.js";
 
@@ -17,7 +17,7 @@ export function withAuditedReloads(
     info: () => engine.info(),
     reload() {
       const result = engine.reload();
-      const details: Record<string, JsonValue> = result.ok
+      const details: AuditDetailsByType["policy.reloaded"] = result.ok
         ? { ok: true, policy_set_hash: result.hash }
         : { ok: false, error: result.error };
       audit.append({ type: "policy.reloaded", actor: "system:broker", details }).catch((err: unknown) => {

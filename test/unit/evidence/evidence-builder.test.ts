@@ -40,13 +40,18 @@ function delegatedTree() {
       task_id: "tsk_root",
       decision: decision("OpenTask", "allow", ["ci-tasks"]),
     },
-    { type: "task.opened", actor: "ci:planner", task_id: "tsk_root", details: { agent: "ci:planner" } },
+    {
+      type: "task.opened",
+      actor: "ci:planner",
+      task_id: "tsk_root",
+      details: { agent: "ci:planner", parent_task_id: null, deadline: T0 + 3_600_000, depth: 0 },
+    },
     other,
     {
       type: "task.opened",
       actor: "ci:planner",
       task_id: "tsk_child",
-      details: { agent: "ci:worker", parent_task_id: "tsk_root" },
+      details: { agent: "ci:worker", parent_task_id: "tsk_root", deadline: T0 + 3_600_000, depth: 1 },
     },
     {
       type: "decision",
