@@ -35,20 +35,53 @@ const STATUS: Record<BrokerErrorCode, number> = {
   internal_error: 500,
 };
 
-export interface BrokerErrorOptions {
-  details?: Record<string, unknown>;
+/** One field problem of an `invalid_request`. */
+export interface InputIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * `error.details` of the codes clients branch on (API.md): the broker may add fields, never rename or drop
+ * one. Codes not listed carry free-form details (or none).
+ */
+export interface BrokerErrorDetailsByCode {
+  invalid_request: { issues: InputIssue[] };
+  invalid_assertion: { reason: string };
+  policy_denied: { policies: string[]; policy_set_hash?: string; rule?: string };
+  approval_not_pending: { state: string; reason?: string | null };
+  /** `profile` for a credential request; `profiles` for a task naming unknown ones. */
+  unknown_profile: { profile?: string; profiles?: string[] };
+  ttl_out_of_range: { max_ttl_seconds: number };
+  scope_not_allowed: {
+    allowed: readonly string[] | null;
+    profile?: string;
+    profiles?: string[];
+    scopes?: string[];
+  };
+  provider_error: { provider: string };
+}
+
+/** The details a code takes: its contract from BrokerErrorDetailsByCode, else anything. */
+export type BrokerErrorDetails<C extends BrokerErrorCode> = C extends keyof BrokerErrorDetailsByCode
+  ? BrokerErrorDetailsByCode[C]
+  : Record<string, unknown>;
+
+export interface BrokerErrorOptions<C extends BrokerErrorCode = BrokerErrorCode> {
+  details?: BrokerErrorDetails<C>;
   cause?: unknown;
   /** Extra response headers (e.g. Retry-After). */
   headers?: Record<string, string>;
 }
 
-export class BrokerError extends Error {
-  readonly code: BrokerErrorCode;
+export class BrokerError<C extends BrokerErrorCode = BrokerErrorCode> extends Error {
+  readonly code: C;
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
   readonly headers: Record<string, string> | undefined;
 
-  constructor(code: BrokerErrorCode, message: string, options: BrokerErrorOptions = {}) {
+  /** `details` are checked against the code's contract (BrokerErrorDetailsByCode) where it has one. */
+  constructor(code: C, message: string, options: BrokerErrorOptions<C> = {}) {
     super(message, { cause: options.cause });
     this.name = "BrokerError";
     this.code = code;
