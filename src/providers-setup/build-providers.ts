@@ -1,11 +1,11 @@
 import { type CredentialProvider, PROVIDER_KINDS, type ProviderKind } from "../../providers/provider.js";
 import type { ProviderHost, ProviderSection } from "../../providers/provider-host.js";
+import { buildSignerProvider } from "../../providers/signer/signer-builder.js";
 import type { SignerProvider } from "../../providers/signer/signer-provider.js";
 import { buildStsProvider } from "../../providers/sts/sts-builder.js";
 import { buildVaultProvider } from "../../providers/vault/vault-builder.js";
 import type { BrokerConfig } from "../config/config-schema.js";
 import { type ProfileOf, type ProviderContext, profilesOf, providerHost } from "./provider-context.js";
-import { buildSignerProvider } from "./signer-builder.js";
 
 export interface BuiltProviders {
   signer: SignerProvider;
@@ -30,10 +30,18 @@ const OPTIONAL_BUILDERS: {
 
 /** Builds every configured provider, each from its own config section and profiles. */
 export async function buildProviders(ctx: ProviderContext): Promise<BuiltProviders> {
+  const { config } = ctx;
   const host = providerHost(ctx);
-  const signer = await buildSignerProvider(ctx);
+  const signer = await buildSignerProvider(
+    {
+      config: config.providers.signer,
+      profiles: profilesOf(config, "signer"),
+      defaultIssuer: config.server.public_url,
+    },
+    host,
+  );
   const optional = PROVIDER_KINDS.filter((kind): kind is OptionalKind => kind !== "signer");
-  const built = await Promise.all(optional.map((kind) => buildIfConfigured(kind, ctx.config, host)));
+  const built = await Promise.all(optional.map((kind) => buildIfConfigured(kind, config, host)));
   return { signer, all: [signer, ...built.filter((p): p is CredentialProvider => p !== null)] };
 }
 
