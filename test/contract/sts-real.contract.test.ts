@@ -3,9 +3,9 @@ import { Redis } from "ioredis";
 import { vi } from "vitest";
 import type { IssuedCredential } from "../../providers/provider.js";
 import { roleNameOf } from "../../providers/sts/role-directory.js";
+import { assembleStsProvider, DENY_POLICY_NAME, stsClients } from "../../providers/sts/sts-builder.js";
 import { stsProviderConfigSchema } from "../../providers/sts/sts-config.js";
 import { awsErrorCode } from "../../providers/sts/sts-errors.js";
-import { assembleStsProvider, DENY_POLICY_NAME, stsClients } from "../../src/providers-setup/sts-builder.js";
 import { deleteByPrefix, TEST_REDIS_URL, uniquePrefix } from "../support/redis-keys.js";
 import { type ContractFixture, runProviderContract } from "./provider-contract.js";
 

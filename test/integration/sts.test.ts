@@ -2,7 +2,7 @@ import { IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CredentialProvider } from "../../providers/provider.js";
 import { parseDenyPolicy } from "../../providers/sts/deny-policy.js";
-import { DENY_POLICY_NAME } from "../../src/providers-setup/sts-builder.js";
+import { DENY_POLICY_NAME } from "../../providers/sts/sts-builder.js";
 import { READ_REPORT, REPORTS_POLICY } from "../sims/sts/sts-fixture.js";
 import { type StsSim, startStsSim } from "../sims/sts/sts-sim.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";

@@ -1,7 +1,8 @@
 import { Redis } from "ioredis";
 import type { CredentialProvider, IssuedCredential, IssueRequest } from "../../../providers/provider.js";
+import { buildStsProvider } from "../../../providers/sts/sts-builder.js";
 import { parseConfig } from "../../../src/config/load-config.js";
-import { buildStsProvider } from "../../../src/providers-setup/sts-builder.js";
+import { profilesOf, providerHost } from "../../../src/providers-setup/provider-context.js";
 import { newId } from "../../../src/shared/ids.js";
 import { createLogger } from "../../../src/shared/logger.js";
 import { deleteByPrefix, TEST_REDIS_URL, uniquePrefix } from "../../support/redis-keys.js";
@@ -79,7 +80,7 @@ export async function startStsFixture(options: StsFixtureOptions): Promise<StsFi
   });
   const replicas: { provider: CredentialProvider; redis: Redis }[] = [];
   async function build(connection: Redis): Promise<CredentialProvider> {
-    const built = await buildStsProvider({
+    const host = providerHost({
       config,
       configDir: ".",
       redis: connection,
@@ -90,8 +91,7 @@ export async function startStsFixture(options: StsFixtureOptions): Promise<StsFi
       },
       logger: createLogger({ level: "silent" }),
     });
-    if (!built) throw new Error("the sts provider was not built");
-    return built;
+    return buildStsProvider({ config: config.providers.sts!, profiles: profilesOf(config, "sts") }, host);
   }
   const provider = await build(redis);
 

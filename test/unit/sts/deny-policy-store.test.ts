@@ -2,9 +2,9 @@ import { IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IssuedCredential } from "../../../providers/provider.js";
 import { parseDenyPolicy } from "../../../providers/sts/deny-policy.js";
+import { DENY_POLICY_NAME } from "../../../providers/sts/sts-builder.js";
 import { parseStsHandle } from "../../../providers/sts/sts-handle.js";
 import { stsRedisKeys } from "../../../providers/sts/sts-keys.js";
-import { DENY_POLICY_NAME } from "../../../src/providers-setup/sts-builder.js";
 import { type StsFixture, startStsFixture } from "../../sims/sts/sts-fixture.js";
 
 /**

@@ -1,9 +1,10 @@
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { PermanentProviderError, TransientProviderError } from "../../../providers/provider-errors.js";
+import { buildStsProvider } from "../../../providers/sts/sts-builder.js";
 import { classifyAwsError } from "../../../providers/sts/sts-errors.js";
 import { ConfigError, parseConfig } from "../../../src/config/load-config.js";
-import { buildStsProvider } from "../../../src/providers-setup/sts-builder.js";
+import { profilesOf, providerHost } from "../../../src/providers-setup/provider-context.js";
 import { systemClock } from "../../../src/shared/clock.js";
 import { createLogger } from "../../../src/shared/logger.js";
 import { TEST_REDIS_URL } from "../../support/redis-keys.js";
@@ -72,15 +73,20 @@ describe("STS configuration", () => {
   async function build(raw: Record<string, unknown>) {
     const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
     try {
-      const provider = await buildStsProvider({
-        config: parseConfig(raw),
+      const config = parseConfig(raw);
+      const host = providerHost({
+        config,
         configDir: ".",
         redis,
         clock: systemClock,
         env: {},
         logger: createLogger({ level: "silent" }),
       });
-      await provider?.close();
+      const provider = await buildStsProvider(
+        { config: config.providers.sts!, profiles: profilesOf(config, "sts") },
+        host,
+      );
+      await provider.close();
     } finally {
       redis.disconnect();
     }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PermanentProviderError, TransientProviderError } from "../../../providers/provider-errors.js";
+import { DENY_POLICY_NAME } from "../../../providers/sts/sts-builder.js";
 import { parseStsHandle } from "../../../providers/sts/sts-handle.js";
-import { DENY_POLICY_NAME } from "../../../src/providers-setup/sts-builder.js";
 import { type StsFixture, startStsFixture } from "../../sims/sts/sts-fixture.js";
 
 /** The STS provider against the simulator: what it issues, and what revoking does to the data plane. */

@@ -1,19 +1,15 @@
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
-import type { CredentialProvider } from "../../providers/provider.js";
-import { createDenyPolicyStore } from "../../providers/sts/deny-policy-store.js";
-import { createRoleDirectory } from "../../providers/sts/role-directory.js";
-import { createRoleLock } from "../../providers/sts/role-lock.js";
-import { createRolePolicyApi } from "../../providers/sts/role-policy-api.js";
-import {
-  boundSessionPolicy,
-  parseSessionPolicy,
-  SESSION_POLICY_MAX_CHARS,
-} from "../../providers/sts/session-policy.js";
-import type { StsProviderConfig } from "../../providers/sts/sts-config.js";
-import { stsRedisKeys } from "../../providers/sts/sts-keys.js";
-import { createStsProvider, type StsProfileEntry } from "../../providers/sts/sts-provider.js";
-import { type ProfileOf, type ProviderContext, profilesOf } from "./provider-context.js";
+import type { CredentialProvider } from "../provider.js";
+import type { ProviderHost, ProviderSection } from "../provider-host.js";
+import { createDenyPolicyStore } from "./deny-policy-store.js";
+import { createRoleDirectory } from "./role-directory.js";
+import { createRoleLock } from "./role-lock.js";
+import { createRolePolicyApi } from "./role-policy-api.js";
+import { boundSessionPolicy, parseSessionPolicy, SESSION_POLICY_MAX_CHARS } from "./session-policy.js";
+import type { StsProfile, StsProviderConfig } from "./sts-config.js";
+import { stsRedisKeys } from "./sts-keys.js";
+import { createStsProvider, type StsProfileEntry } from "./sts-provider.js";
 
 /** The inline policy the broker owns on every role it issues sessions of. */
 export const DENY_POLICY_NAME = "credbroker-revoked-sessions";
@@ -29,7 +25,7 @@ const LOCK_POLL_MS = 25;
  * touching process.env); otherwise undefined, and the SDK's default chain finds credentials (env, shared
  * files, SSO, web identity, ECS/EC2 metadata). In production the env is process.env, so the two agree.
  */
-function credentialsFrom(env: ProviderContext["env"]) {
+function credentialsFrom(env: ProviderHost["env"]) {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) return undefined;
@@ -37,7 +33,7 @@ function credentialsFrom(env: ProviderContext["env"]) {
 }
 
 /** Parses each profile's session policy once, refusing at start one that cannot fit STS's limit. */
-function profileEntries(profiles: Record<string, ProfileOf<"sts">>): Record<string, StsProfileEntry> {
+function profileEntries(profiles: Record<string, StsProfile>): Record<string, StsProfileEntry> {
   const entries: Record<string, StsProfileEntry> = {};
   for (const [name, profile] of Object.entries(profiles)) {
     let policy: StsProfileEntry["policy"];
@@ -62,7 +58,7 @@ function profileEntries(profiles: Record<string, ProfileOf<"sts">>): Record<stri
 /** SDK clients for STS and IAM from `providers.sts`. */
 export function stsClients(
   cfg: StsProviderConfig,
-  env: ProviderContext["env"],
+  env: ProviderHost["env"],
 ): { sts: STSClient; iam: IAMClient } {
   const credentials = credentialsFrom(env);
   const base = {
@@ -82,22 +78,18 @@ export function stsClients(
   };
 }
 
-/** The AWS STS provider, when `providers.sts` is configured. */
-export async function buildStsProvider(ctx: ProviderContext): Promise<CredentialProvider | null> {
-  const profiles = profilesOf(ctx.config, "sts");
-  const cfg = ctx.config.providers.sts;
-  if (!cfg) {
-    if (Object.keys(profiles).length > 0)
-      throw new Error("sts profiles are configured but providers.sts is not");
-    return null;
-  }
+/** The AWS STS provider from `providers.sts` and the `provider: sts` profiles. */
+export async function buildStsProvider(
+  section: ProviderSection<StsProviderConfig, StsProfile>,
+  host: ProviderHost,
+): Promise<CredentialProvider> {
   return assembleStsProvider({
-    config: cfg,
-    profiles,
-    redis: ctx.redis,
-    keyPrefix: ctx.config.redis.key_prefix,
-    now: () => ctx.clock.now(),
-    ...stsClients(cfg, ctx.env),
+    config: section.config,
+    profiles: section.profiles,
+    redis: host.redis,
+    keyPrefix: host.keyPrefix,
+    now: host.now,
+    ...stsClients(section.config, host.env),
   });
 }
 
@@ -107,8 +99,8 @@ export async function buildStsProvider(ctx: ProviderContext): Promise<Credential
  */
 export function assembleStsProvider(deps: {
   config: StsProviderConfig;
-  profiles: Record<string, ProfileOf<"sts">>;
-  redis: ProviderContext["redis"];
+  profiles: Record<string, StsProfile>;
+  redis: ProviderHost["redis"];
   keyPrefix: string;
   now: () => number;
   sts: STSClient;
