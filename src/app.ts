@@ -5,7 +5,7 @@ import type { CredentialProvider } from "../providers/provider.js";
 import type { SignerProvider } from "../providers/signer/signer-provider.js";
 import type { AuditLog } from "./audit/audit-log.js";
 import type { BrokerConfig } from "./config/config-schema.js";
-import { type HealthServer, startHealthServer } from "./health/health-server.js";
+import { type HealthServer, startHealthServer } from "./http/health-server.js";
 import type { PolicyEngine } from "./policy/policy-engine.js";
 import type { RevocationWorker } from "./revocation/revocation-worker.js";
 import { type Clock, systemClock } from "./shared/clock.js";

@@ -2,8 +2,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import type { Registry } from "prom-client";
-import { healthRoutes } from "../http/routes/health-routes.js";
-import type { Readiness } from "./readiness.js";
+import type { Readiness } from "../health/readiness.js";
+import { healthRoutes } from "./routes/health-routes.js";
 
 export interface HealthServer {
   readonly port: number;
