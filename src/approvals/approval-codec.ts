@@ -1,3 +1,4 @@
+import { identityFromId } from "../auth/human-identity.js";
 import { z } from "zod";
 import { storedFields } from "../shared/stored-fields.js";
 
@@ -5,10 +6,18 @@ import { APPROVAL_STATES, type Approval } from "./approval-types.js";
 
 const { optionalNumber, optionalString, stringList } = storedFields;
 
+const identitySchema = z.object({
+  issuer: z.string(),
+  subject: z.string(),
+  email: z.string(),
+  username: z.string(),
+});
+
 const stored = z.object({
   id: z.string(),
   task_id: z.string(),
   requester: z.string(),
+  requester_identity: optionalString,
   profile: z.string(),
   provider: z.string(),
   scopes: stringList,
@@ -32,6 +41,7 @@ export function encodeApproval(approval: Approval): Record<string, string> {
     id: approval.id,
     task_id: approval.taskId,
     requester: approval.requester,
+    requester_identity: JSON.stringify(approval.requesterIdentity),
     profile: approval.profile,
     provider: approval.provider,
     scopes: JSON.stringify(approval.scopes),
@@ -53,6 +63,9 @@ export function decodeApproval(fields: Record<string, string>): Approval | null 
     id: raw.id,
     taskId: raw.task_id,
     requester: raw.requester,
+    requesterIdentity: raw.requester_identity
+      ? identitySchema.parse(JSON.parse(raw.requester_identity))
+      : identityFromId(raw.requester),
     profile: raw.profile,
     provider: raw.provider,
     scopes: raw.scopes,

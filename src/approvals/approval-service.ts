@@ -1,3 +1,4 @@
+import { humanIdentity } from "../auth/human-identity.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Principal } from "../auth/principal.js";
 import type { CredentialService, HeldForApproval, IssuedResult } from "../credentials/credential-service.js";
@@ -86,6 +87,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       id: newId("apr"),
       taskId: task.id,
       requester: principal.id,
+      requesterIdentity: humanIdentity(principal),
       profile: request.profile,
       provider: provider.kind,
       scopes,
@@ -144,6 +146,8 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
           approved: false,
           now: epochSeconds(now),
           requester: approval.requester,
+          requester_identity: { ...approval.requesterIdentity },
+          approver_identity: { ...humanIdentity(principal) },
         },
       },
       { taskId: approval.taskId },

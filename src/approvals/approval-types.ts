@@ -1,3 +1,5 @@
+import type { HumanIdentity } from "../auth/human-identity.js";
+
 /**
  * `pending → approved → issued`, or `denied | expired | cancelled`. An approval is bound to one exact
  * request (its hash) and the policy set it was raised under.
@@ -18,6 +20,8 @@ export interface Approval {
   taskId: string;
   /** Principal id of the agent that asked. */
   requester: string;
+  /** The requester as a person (issuer, subject, e-mail, username), for the `Approve` policy. */
+  requesterIdentity: HumanIdentity;
   profile: string;
   provider: string;
   scopes: string[];

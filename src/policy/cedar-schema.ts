@@ -6,6 +6,7 @@
  * - `Profile` id is the profile name; `Task` id is the task id, its tags are the task labels.
  * - `Broker` is the singleton `Credbroker::Broker::"credbroker"`, the resource of operator actions.
  * - `now` is epoch seconds; `TaskInfo.parent_id` is `""` for a root task.
+ * - `HumanIdentity` fields are `""` when the issuer does not carry them; e-mail and username lowercased.
  */
 export const CEDAR_SCHEMA = `namespace Credbroker {
   type TaskInfo = {
@@ -20,6 +21,8 @@ export const CEDAR_SCHEMA = `namespace Credbroker {
     profiles: Set<String>,
     parent_id: String
   };
+
+  type HumanIdentity = { issuer: String, subject: String, email: String, username: String };
 
   entity Workload = { issuer: String, subject: String, kind: String } tags String;
   entity Profile = { provider: String };
@@ -59,7 +62,9 @@ export const CEDAR_SCHEMA = `namespace Credbroker {
       reason: String,
       approved: Bool,
       now: Long,
-      requester: String
+      requester: String,
+      requester_identity: HumanIdentity,
+      approver_identity: HumanIdentity
     }
   };
 
