@@ -1,5 +1,5 @@
-import { identityFromId } from "../auth/human-identity.js";
 import { z } from "zod";
+import { identityFromId } from "../auth/human-identity.js";
 import { storedFields } from "../shared/stored-fields.js";
 
 import { APPROVAL_STATES, type Approval } from "./approval-types.js";

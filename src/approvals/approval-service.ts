@@ -1,5 +1,5 @@
-import { humanIdentity } from "../auth/human-identity.js";
 import type { AuditLog } from "../audit/audit-log.js";
+import { humanIdentity } from "../auth/human-identity.js";
 import type { Principal } from "../auth/principal.js";
 import type { CredentialService, HeldForApproval, IssuedResult } from "../credentials/credential-service.js";
 import { type Decide, policyDenied } from "../policy/decider.js";
@@ -10,6 +10,7 @@ import { newId } from "../shared/ids.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { ApprovalStore } from "./approval-store.js";
 import type { Approval } from "./approval-types.js";
+import { approveRequest } from "./approve-request.js";
 import { requestHash } from "./request-hash.js";
 
 /** A request held for a human: the requester polls the approval. */
@@ -130,29 +131,8 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
     if (principal.id === approval.requester) return false;
     const task = await deps.tasks.get(approval.taskId);
     if (!task) return false;
-    const now = clock.now();
-    const decision = await deps.decide(
-      {
-        action: "Approve",
-        principal: policyPrincipal(principal),
-        resource: { type: "Profile", id: approval.profile, provider: approval.provider },
-        context: {
-          task: taskInfo(task, now),
-          profile: approval.profile,
-          provider: approval.provider,
-          ttl_seconds: approval.ttlSeconds ?? 0,
-          scopes: approval.scopes,
-          reason: approval.reason,
-          approved: false,
-          now: epochSeconds(now),
-          requester: approval.requester,
-          requester_identity: { ...approval.requesterIdentity },
-          approver_identity: { ...humanIdentity(principal) },
-        },
-      },
-      { taskId: approval.taskId },
-    );
-    return decision.effect === "allow";
+    const request = approveRequest(principal, approval, task, clock.now());
+    return (await deps.decide(request, { taskId: approval.taskId })).effect === "allow";
   }
 
   async function decideOn(
@@ -236,6 +216,8 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
 
   return {
     open,
+    /** Loads an approval, recording its expiry if it lapsed (404 for an unknown id). */
+    load,
     async view(principal: Principal, approvalId: string): Promise<ApprovalView> {
       const approval = await load(approvalId);
       if (principal.id === approval.requester) {
@@ -248,15 +230,6 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       decideOn(principal, approvalId, "approved", comment),
     deny: (principal: Principal, approvalId: string, comment?: string) =>
       decideOn(principal, approvalId, "denied", comment),
-    /** Pending approvals this principal may decide. */
-    async pendingFor(principal: Principal, limit: number): Promise<Approval[]> {
-      const approvals = await Promise.all(
-        (await store.pendingIds(limit)).map((id) => load(id).catch(() => null)),
-      );
-      const pending = approvals.filter((a): a is Approval => a?.state === "pending");
-      const allowed = await Promise.all(pending.map((a) => mayApprove(principal, a)));
-      return pending.filter((_, i) => allowed[i]);
-    },
     /** Closing a task cancels its pending and unredeemed approvals. */
     async cancelForTask(taskId: string, actor: string): Promise<void> {
       for (const approval of await store.listForTask(taskId)) await cancel(approval, "task_closed", actor);

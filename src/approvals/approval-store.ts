@@ -8,12 +8,20 @@ import { APPROVAL_STATES, type Approval, type ApprovalState } from "./approval-t
 
 const transitionScript = luaScript(APPROVAL_TRANSITION_SCRIPT);
 
+/** Where a listing of pending approvals stands: ordered by expiry, then id. */
+export interface PendingPosition {
+  id: string;
+  expiresAt: number;
+}
+
 export interface ApprovalStore {
   /** Writes a new approval: the indexes first (hints), then the record (with its expiry) and the task's list. */
   create(approval: Approval): Promise<void>;
   get(approvalId: string): Promise<Approval | null>;
   listForTask(taskId: string): Promise<Approval[]>;
   pendingIds(limit: number): Promise<string[]>;
+  /** Pending approvals in expiry order, after `after` (exclusive), at most `count`. */
+  pendingAfter(after: PendingPosition | null, count: number): Promise<PendingPosition[]>;
   /** Moves an approval if it is in one of `from`; returns whether this call moved it. */
   transition(
     approval: Pick<Approval, "id" | "taskId">,
@@ -63,6 +71,29 @@ export function createApprovalStore(deps: {
       return records.map(decodeApproval).filter((a): a is Approval => a !== null);
     },
     pendingIds: (limit) => redis.zrange(keys.pending, "0", String(limit - 1)),
+    async pendingAfter(after, count) {
+      // Ties on the score are possible, so read from the cursor's score inclusive and skip what it covered.
+      const min = after ? String(after.expiresAt) : "-inf";
+      const reply = await redis.zrangebyscore(
+        keys.pending,
+        min,
+        "+inf",
+        "WITHSCORES",
+        "LIMIT",
+        0,
+        count + 50,
+      );
+      const positions: PendingPosition[] = [];
+      for (let i = 0; i + 1 < reply.length; i += 2) {
+        positions.push({ id: reply[i] as string, expiresAt: Number(reply[i + 1]) });
+      }
+      const past = (p: PendingPosition) =>
+        !after || p.expiresAt > after.expiresAt || (p.expiresAt === after.expiresAt && p.id > after.id);
+      return positions
+        .filter(past)
+        .sort((a, b) => a.expiresAt - b.expiresAt || (a.id < b.id ? -1 : 1))
+        .slice(0, count);
+    },
     async transition(approval, from, to, fields = {}) {
       const reply = String(
         await transitionScript(

@@ -23,6 +23,7 @@ export const AUDIT_EVENT_TYPES = [
   "approval.expired",
   "approval.cancelled",
   "approval.redeemed",
+  "approvals.listed",
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
@@ -95,6 +96,8 @@ export type AuditDetailsByType = {
   "approval.expired": ApprovalDetails;
   "approval.cancelled": ApprovalDetails;
   "approval.redeemed": ApprovalDetails;
+  /** One `GET /v1/approvals`: how many it returned and examined (no decision is recorded per item). */
+  "approvals.listed": { returned: number; examined: number };
 };
 
 /** Fields every event has besides its type and details. */

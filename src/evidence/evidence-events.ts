@@ -165,6 +165,8 @@ export function summarise(event: AuditEvent): string {
       return `${who} started emergency revocation ${text(event.details.revocation_id) ?? "?"}${why}`;
     case "policy.reloaded":
       return `the policy set was reloaded${event.details.ok === false ? " (failed)" : ""}`;
+    case "approvals.listed":
+      return `${who} listed approvals (${event.details.returned ?? "?"} returned)`;
     case "keys.rotated":
       return `the signing key was rotated to ${text(event.details.kid) ?? "?"}`;
     default:

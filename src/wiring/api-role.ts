@@ -1,5 +1,6 @@
 import type { Express, Router } from "express";
 import { createAdminService } from "../admin/admin-service.js";
+import { createApprovalListing } from "../approvals/approval-listing.js";
 import { createRequestCredential } from "../approvals/request-credential.js";
 import { createAuditService } from "../audit/audit-service.js";
 import { createEvidenceService } from "../evidence/evidence-service.js";
@@ -72,6 +73,14 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       credentials: core.credentialService,
       approvals: core.approvals,
     }),
+    listApprovals: createApprovalListing({
+      store: infra.approvalStore,
+      approvals: core.approvals,
+      tasks,
+      policy: infra.policy,
+      audit,
+      now: () => clock.now(),
+    }),
     auditService: createAuditService({ audit, checkpoints: infra.checkpoints, decide, clock }),
     evidence: createEvidenceService({
       tasks,
@@ -103,7 +112,10 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       { path: "/tasks", router: evidenceRoutes({ evidence: services.evidence }) },
       { path: "/tasks", router: taskRoutes({ ...services, clock }) },
       { path: "/introspect", router: introspectRoute(infra.signer) },
-      { path: "/approvals", router: approvalRoutes({ approvals: core.approvals }) },
+      {
+        path: "/approvals",
+        router: approvalRoutes({ approvals: core.approvals, listApprovals: services.listApprovals }),
+      },
       { path: "/admin", router: adminRoutes({ admin: services.admin, clock }) },
       { path: "/audit", router: auditRoutes({ auditService: services.auditService }) },
     ],

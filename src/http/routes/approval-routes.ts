@@ -1,5 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
+import type { ListApprovals } from "../../approvals/approval-listing.js";
 import type { ApprovalService } from "../../approvals/approval-service.js";
 import { principalOf } from "../principal-of.js";
 import { parseInput } from "../validate.js";
@@ -10,17 +11,21 @@ const listQuery = z
   .object({
     state: z.literal("pending").default("pending"),
     limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: z.string().min(1).max(200).optional(),
   })
   .strict();
 
 /** `/v1/approvals`: the requester polls (and redeems once); approvers the policy allows decide. */
-export function approvalRoutes(deps: { approvals: ApprovalService }): Router {
+export function approvalRoutes(deps: { approvals: ApprovalService; listApprovals: ListApprovals }): Router {
   const router = Router();
 
   router.get("/", async (req, res) => {
     const query = parseInput(listQuery, req.query, "query");
-    const pending = await deps.approvals.pendingFor(principalOf(req), query.limit);
-    res.json({ approvals: pending.map((approval) => approvalView(approval, null)), next_cursor: null });
+    const page = await deps.listApprovals(principalOf(req), { limit: query.limit, cursor: query.cursor });
+    res.json({
+      approvals: page.approvals.map((approval) => approvalView(approval, null)),
+      next_cursor: page.nextCursor,
+    });
   });
 
   router.get("/:approvalId", async (req, res) => {
