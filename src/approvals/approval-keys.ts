@@ -9,5 +9,7 @@ export function approvalKeys(prefix: string) {
     index: `${prefix}:approvals:index`,
     /** Sorted set: pending approvals by expiry (ms). */
     pending: `${prefix}:approvals:pending`,
+    /** Sorted set: one requester's pending approvals by expiry (ms), for the pending-approval quota. */
+    pendingBy: (requester: string) => `${prefix}:approvals:pending_by:${requester}`,
   };
 }

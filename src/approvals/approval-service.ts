@@ -4,6 +4,7 @@ import type { Principal } from "../auth/principal.js";
 import type { CredentialService, HeldForApproval, IssuedResult } from "../credentials/credential-service.js";
 import { type Decide, policyDenied } from "../policy/decider.js";
 import { epochSeconds, policyPrincipal, taskInfo } from "../policy/policy-context.js";
+import type { Quotas } from "../quotas/quotas.js";
 import type { Clock } from "../shared/clock.js";
 import { BrokerError, isBrokerError, notFound } from "../shared/errors.js";
 import { newId } from "../shared/ids.js";
@@ -34,6 +35,7 @@ export interface ApprovalServiceDeps {
   clock: Clock;
   ttlSeconds: number;
   policySetHash: () => string;
+  quotas: Pick<Quotas, "openApproval">;
   /** Notifies approvers of a new approval (the worker delivers and retries); optional. */
   notify: (approval: Approval) => Promise<void>;
 }
@@ -80,6 +82,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
     request,
     decision,
   }: HeldForApproval): Promise<PendingApproval> => {
+    await deps.quotas.openApproval(principal.id);
     const now = clock.now();
     const scopes = request.scopes ?? [];
     const ttlSeconds = request.ttlSeconds ?? null;

@@ -20,11 +20,13 @@ export interface ApprovalStore {
   get(approvalId: string): Promise<Approval | null>;
   listForTask(taskId: string): Promise<Approval[]>;
   pendingIds(limit: number): Promise<string[]>;
+  /** Pending approvals `requester` raised that expire after `now` (for the pending-approval quota). */
+  pendingCountOf(requester: string, now: number): Promise<number>;
   /** Pending approvals in expiry order, after `after` (exclusive), at most `count`. */
   pendingAfter(after: PendingPosition | null, count: number): Promise<PendingPosition[]>;
   /** Moves an approval if it is in one of `from`; returns whether this call moved it. */
   transition(
-    approval: Pick<Approval, "id" | "taskId">,
+    approval: Pick<Approval, "id" | "taskId" | "requester">,
     from: readonly ApprovalState[],
     to: ApprovalState,
     fields?: Record<string, string>,
@@ -49,6 +51,7 @@ export function createApprovalStore(deps: {
         [
           () => redis.hset(keys.index, approval.id, approval.taskId),
           () => redis.zadd(keys.pending, approval.expiresAt, approval.id),
+          () => redis.zadd(keys.pendingBy(approval.requester), approval.expiresAt, approval.id),
         ],
         () =>
           Promise.all([
@@ -71,6 +74,7 @@ export function createApprovalStore(deps: {
       return records.map(decodeApproval).filter((a): a is Approval => a !== null);
     },
     pendingIds: (limit) => redis.zrange(keys.pending, "0", String(limit - 1)),
+    pendingCountOf: (requester, now) => redis.zcount(keys.pendingBy(requester), `(${now}`, "+inf"),
     async pendingAfter(after, count) {
       // Ties on the score are possible, so read from the cursor's score inclusive and skip what it covered.
       const min = after ? String(after.expiresAt) : "-inf";
@@ -103,7 +107,12 @@ export function createApprovalStore(deps: {
         ),
       );
       const moved = !reply.startsWith("!") && states.has(reply);
-      if (moved && to !== "pending") await redis.zrem(keys.pending, approval.id);
+      if (moved && to !== "pending") {
+        await Promise.all([
+          redis.zrem(keys.pending, approval.id),
+          redis.zrem(keys.pendingBy(approval.requester), approval.id),
+        ]);
+      }
       return moved;
     },
   };

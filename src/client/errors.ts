@@ -13,6 +13,7 @@ export type BrokerErrorCode =
   | "ttl_out_of_range"
   | "scope_not_allowed"
   | "rate_limited"
+  | "quota_exceeded"
   | "provider_error"
   | "unavailable"
   | "internal_error";

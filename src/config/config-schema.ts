@@ -113,13 +113,17 @@ export const configSchema = z
         max_delegation_depth: z.number().int().min(0).max(16).default(4),
         /** Requests per principal per minute on /v1. */
         requests_per_minute: z.number().int().positive().default(600),
+        /** Open tasks one principal may own at once (past-deadline tasks do not count). */
+        open_tasks_per_principal: z.number().int().positive().max(1_000_000).default(100),
+        /** Child tasks one task may have, over its lifetime. */
+        children_per_task: z.number().int().positive().max(100_000).default(20),
+        /** Credentials one task may have requested, over its lifetime. */
+        credentials_per_task: z.number().int().positive().max(100_000).default(50),
+        /** Pending approvals one requester may have at once. */
+        pending_approvals_per_requester: z.number().int().positive().max(100_000).default(10),
       })
       .strict()
-      .default({
-        max_task_ttl_seconds: 86_400,
-        max_delegation_depth: 4,
-        requests_per_minute: 600,
-      }),
+      .prefault({}),
     revocation: z
       .object({
         /** Attempts per revocation job before the credential lands in revoke_failed. */

@@ -4,6 +4,7 @@ import type { Principal } from "../auth/principal.js";
 import { type Decide, policyDenied } from "../policy/decider.js";
 import { epochSeconds, policyPrincipal, taskInfo } from "../policy/policy-context.js";
 import type { Decision } from "../policy/policy-types.js";
+import type { Quotas } from "../quotas/quotas.js";
 import type { Clock } from "../shared/clock.js";
 import { BrokerError } from "../shared/errors.js";
 import { requireRelated } from "../tasks/task-access.js";
@@ -34,6 +35,7 @@ export interface CredentialServiceDeps {
   providers: ProviderRegistry;
   decide: Decide;
   issue: IssueCredential;
+  quotas: Pick<Quotas, "issueCredential">;
   clock: Clock;
 }
 
@@ -124,6 +126,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       return { kind: "held_for_approval", held: { principal, task, provider, request: input, decision } };
     }
     if (decision.effect !== "allow") throw policyDenied("RequestCredential", decision);
+    await deps.quotas.issueCredential(task.id);
     return { kind: "issued", issued: await deps.issue(principal, task, provider, input, decision) };
   }
 

@@ -41,6 +41,8 @@ export interface CredentialStore {
   get(credentialId: string): Promise<Credential | null>;
   getInTask(taskId: string, credentialId: string): Promise<Credential | null>;
   listForTask(taskId: string): Promise<Credential[]>;
+  /** How many credentials were ever recorded under the task (for the credentials quota). */
+  countForTask(taskId: string): Promise<number>;
   /** Only the id and state of each of a task's credentials (cheaper than full records). */
   statesForTask(taskId: string): Promise<{ id: string; taskId: string; state: CredentialState }[]>;
   /** How many of the task's credentials are not yet revoked, expired or failed; null for records older than the counter. */
@@ -198,6 +200,7 @@ export function createCredentialStore(deps: {
       const raw = await redis.hget(tasks.task(taskId), "unsettled");
       return raw === null ? null : Number(raw);
     },
+    countForTask: (taskId) => redis.llen(tasks.credentials(taskId)),
     async listForTask(taskId) {
       const credentialIds = await redis.lrange(tasks.credentials(taskId), 0, -1);
       return getMany(credentialIds.map((credentialId) => ({ taskId, credentialId })));

@@ -5,6 +5,8 @@ export interface BrokerMetrics {
   credentialsIssued: Counter<"provider">;
   issuanceSeconds: Histogram<"provider">;
   revocations: Counter<"outcome" | "provider">;
+  /** Requests refused by a per-principal quota, by limit. */
+  quotaRejections: Counter<"limit">;
   /** 1 while every Redis master keeps `maxmemory-policy noeviction`, else 0. */
   redisEvictionSafe: Gauge;
   /** Provider results the broker could not record (Redis failed after issuance), by what became of them. */
@@ -38,6 +40,12 @@ export function createBrokerMetrics(): BrokerMetrics {
     labelNames: ["outcome", "provider"] as const,
     registers: [registry],
   });
+  const quotaRejections = new Counter({
+    name: "credbroker_quota_rejections_total",
+    help: "Requests refused with 429 quota_exceeded, by limit.",
+    labelNames: ["limit"] as const,
+    registers: [registry],
+  });
   const redisEvictionSafe = new Gauge({
     name: "credbroker_redis_eviction_safe",
     help: "1 while Redis keeps maxmemory-policy noeviction (records cannot be evicted), 0 otherwise.",
@@ -56,6 +64,7 @@ export function createBrokerMetrics(): BrokerMetrics {
     credentialsIssued,
     issuanceSeconds,
     revocations,
+    quotaRejections,
     redisEvictionSafe,
     unrecorded,
     observeGauges(read) {

@@ -14,6 +14,7 @@ export type BrokerErrorCode =
   | "ttl_out_of_range"
   | "scope_not_allowed"
   | "rate_limited"
+  | "quota_exceeded"
   | "provider_error"
   | "unavailable"
   | "internal_error";
@@ -30,6 +31,7 @@ const STATUS: Record<BrokerErrorCode, number> = {
   ttl_out_of_range: 422,
   scope_not_allowed: 422,
   rate_limited: 429,
+  quota_exceeded: 429,
   provider_error: 502,
   unavailable: 503,
   internal_error: 500,
@@ -60,6 +62,8 @@ export interface BrokerErrorDetailsByCode {
     scopes?: string[];
   };
   provider_error: { provider: string };
+  /** Which per-principal limit (`limits.<name>` in the config) and its value. */
+  quota_exceeded: { limit: string; max: number };
 }
 
 /** The details a code takes: its contract from BrokerErrorDetailsByCode, else anything. */

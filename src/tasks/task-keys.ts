@@ -14,6 +14,8 @@ export function taskKeys(prefix: string) {
     open: `${prefix}:tasks:open`,
     /** Sorted set: closing tasks by the time closing began (ms). */
     closing: `${prefix}:tasks:closing`,
+    /** Sorted set: one owner's open tasks by deadline (ms), for the open-task quota; past-deadline entries do not count. */
+    openByOwner: (owner: string) => `${prefix}:tasks:open_by:${owner}`,
     /** Sorted set: every task by creation time (ms), for listings. */
     all: `${prefix}:tasks:all`,
   };

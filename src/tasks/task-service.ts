@@ -2,6 +2,7 @@ import type { AuditLog } from "../audit/audit-log.js";
 import type { Principal } from "../auth/principal.js";
 import { type Decide, requireAllowed } from "../policy/decider.js";
 import { epochSeconds, policyPrincipal, taskInfo, taskResource } from "../policy/policy-context.js";
+import type { Quotas } from "../quotas/quotas.js";
 import type { RevocationQueue } from "../revocation/revocation-queue.js";
 import type { TaskCloser } from "../revocation/task-closer.js";
 import type { Clock } from "../shared/clock.js";
@@ -36,6 +37,7 @@ export interface TaskServiceDeps {
   clock: Clock;
   limits: { maxTaskTtlSeconds: number; maxDelegationDepth: number };
   profileExists: (profile: string) => boolean;
+  quotas: Pick<Quotas, "openTask">;
   /** Verifies a user ID token; resolves to its subject (and email when present). */
   verifyInitiator: (token: string) => Promise<{ subject: string; email?: string }>;
 }
@@ -167,6 +169,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       { action, principal: policyPrincipal(principal), resource: taskResource(task), context },
       task.id,
     );
+    await deps.quotas.openTask(principal.id, task.parentId);
     await tasks.create(task);
     try {
       await deps.queue.scheduleDeadline(task.id, task.deadline, clock.now());

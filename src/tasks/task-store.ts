@@ -16,6 +16,10 @@ const TASK_STATES = z.enum(["open", "closing", "closed"]);
 export interface TaskStore {
   /** Writes a new task: indexes first (hints), then the record. */
   create(task: Task): Promise<void>;
+  /** How many children the task has (for the children quota). */
+  childCount(taskId: string): Promise<number>;
+  /** Open tasks of `owner` whose deadline is after `now` (for the open-task quota). */
+  openCountOf(owner: string, now: number): Promise<number>;
   get(taskId: string): Promise<Task | null>;
   getMany(taskIds: string[]): Promise<Task[]>;
   children(taskId: string): Promise<string[]>;
@@ -53,6 +57,7 @@ export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string })
         [
           () => redis.zadd(keys.all, task.createdAt, task.id),
           () => redis.zadd(keys.open, task.deadline, task.id),
+          () => redis.zadd(keys.openByOwner(task.owner), task.deadline, task.id),
           ...(parentId ? [() => redis.rpush(keys.children(parentId), task.id)] : []),
         ],
         () => redis.hset(keys.task(task.id), encodeTask(task)),
@@ -63,6 +68,8 @@ export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string })
     },
     getMany,
     children: (taskId) => redis.lrange(keys.children(taskId), 0, -1),
+    childCount: (taskId) => redis.llen(keys.children(taskId)),
+    openCountOf: (owner, now) => redis.zcount(keys.openByOwner(owner), `(${now}`, "+inf"),
     async beginClose(taskId, reason, now) {
       const reply = String(await beginCloseScript(redis, [keys.task(taskId)], [reason, String(now)]));
       if (reply === "missing") return null;
@@ -72,6 +79,8 @@ export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string })
         await inOrder(redis, [() => redis.zadd(keys.closing, now, taskId)], () =>
           redis.zrem(keys.open, taskId),
         );
+        const owner = await redis.hget(keys.task(taskId), "owner");
+        if (owner) await redis.zrem(keys.openByOwner(owner), taskId);
       }
       return before;
     },

@@ -40,6 +40,7 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       maxDelegationDepth: config.limits.max_delegation_depth,
     },
     profileExists: (profile) => infra.registry.forProfile(profile) !== undefined,
+    quotas: core.quotas,
     verifyInitiator: async (token) => {
       const principal = await core.verifier.verify(token);
       const email = principal.claims.email;

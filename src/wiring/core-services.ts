@@ -7,6 +7,7 @@ import { createCredentialIssuer } from "../credentials/credential-issuer.js";
 import { createCredentialService } from "../credentials/credential-service.js";
 import { createUnrecordedCredentials } from "../credentials/unrecorded-credentials.js";
 import { createDecider } from "../policy/decider.js";
+import { createQuotas } from "../quotas/quotas.js";
 import { createTaskCloser } from "../revocation/task-closer.js";
 import type { Infrastructure } from "./infrastructure.js";
 
@@ -14,6 +15,14 @@ import type { Infrastructure } from "./infrastructure.js";
 export function buildCoreServices(infra: Infrastructure, fetchImpl: typeof fetch | undefined) {
   const { config, tasks, credentials, audit, queue, clock, logger, metrics, policy } = infra;
   const decide = createDecider({ policy, audit });
+  const quotas = createQuotas({
+    limits: config.limits,
+    tasks,
+    credentials,
+    approvals: infra.approvalStore,
+    now: () => clock.now(),
+    onExceeded: (limit) => metrics.quotaRejections.inc({ limit }),
+  });
   const unrecorded = createUnrecordedCredentials({ credentials, queue, audit, metrics, clock, logger });
   const issue = createCredentialIssuer({
     credentials,
@@ -30,6 +39,7 @@ export function buildCoreServices(infra: Infrastructure, fetchImpl: typeof fetch
     providers: infra.registry,
     decide,
     issue,
+    quotas,
     clock,
   });
   const approvals = createApprovalService({
@@ -41,6 +51,7 @@ export function buildCoreServices(infra: Infrastructure, fetchImpl: typeof fetch
     clock,
     ttlSeconds: config.approvals.ttl_seconds,
     policySetHash: () => policy.info().hash,
+    quotas,
     notify: async (approval) => {
       if (config.approvals.webhook) await queue.enqueueApprovalWebhook(approval.id);
     },
@@ -61,7 +72,7 @@ export function buildCoreServices(infra: Infrastructure, fetchImpl: typeof fetch
     fetch: fetchImpl,
     logger,
   });
-  return { decide, unrecorded, credentialService, approvals, closer, verifier };
+  return { decide, quotas, unrecorded, credentialService, approvals, closer, verifier };
 }
 
 export type CoreServices = ReturnType<typeof buildCoreServices>;

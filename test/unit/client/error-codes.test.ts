@@ -25,6 +25,7 @@ describe("the client SDK's error codes", () => {
       ttl_out_of_range: true,
       scope_not_allowed: true,
       rate_limited: true,
+      quota_exceeded: true,
       provider_error: true,
       unavailable: true,
       internal_error: true,
