@@ -56,7 +56,12 @@ export async function startBenchBroker(prefix: string): Promise<BenchBroker> {
         },
       },
       // Raised so the per-principal limit never throttles the load; everything else stays production-like.
-      limits: { requests_per_minute: 1_000_000_000, max_task_ttl_seconds: 86_400 },
+      limits: {
+        requests_per_minute: 1_000_000_000,
+        max_task_ttl_seconds: 86_400,
+        open_tasks_per_principal: 1_000_000,
+        credentials_per_task: 100_000,
+      },
       // A long reconcile interval: deadlines are met by the BullMQ delayed jobs, not the reconciler's sweep.
       revocation: {
         reconcile_interval_seconds: 60,

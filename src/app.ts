@@ -74,7 +74,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   });
   const core = buildCoreServices(infra, options.fetch);
   const workerRole = role === "api" ? null : startWorkerRole(infra, core);
-  const app = role === "worker" ? null : buildApiApp(infra, core, options.extraPublicRoutes ?? []);
+  const apiRole = role === "worker" ? null : buildApiApp(infra, core, options.extraPublicRoutes ?? []);
+  const app = apiRole?.app ?? null;
   const { config } = infra;
 
   let server: Server | null = null;
@@ -105,6 +106,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
     async close() {
       if (server) await drain(server);
+      await apiRole?.close();
       infra.eviction.stop();
       await core.unrecorded.close();
       await workerRole?.stop();

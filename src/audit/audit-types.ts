@@ -1,6 +1,7 @@
 /** What happened. Names are `<subject>.<verb>`; new ones may be added, none renamed. */
 export const AUDIT_EVENT_TYPES = [
   "assertion.rejected",
+  "assertion.rejections",
   "decision",
   "task.opened",
   "task.closing",
@@ -55,7 +56,17 @@ export type ApprovalDetails = {
  * Only ids, names, times, counts and keyed hashes: never a secret.
  */
 export type AuditDetailsByType = {
-  "assertion.rejected": { path: string; method: string };
+  /** A sampled rejection (the first few per issuer, reason and interval), with the client's address. */
+  "assertion.rejected": { path: string; method: string; issuer?: string; address?: string };
+  /** Every rejection of one issuer and reason in one interval, counted, with the busiest addresses. */
+  "assertion.rejections": {
+    issuer: string;
+    count: number;
+    sampled: number;
+    from: string;
+    until: string;
+    top_addresses: { address: string; count: number }[];
+  };
   decision: NoDetails;
   "task.opened": { agent: string; parent_task_id: string | null; deadline: number; depth: number };
   "task.closing": { note?: string };

@@ -121,6 +121,8 @@ export const configSchema = z
         credentials_per_task: z.number().int().positive().max(100_000).default(50),
         /** Pending approvals one requester may have at once. */
         pending_approvals_per_requester: z.number().int().positive().max(100_000).default(10),
+        /** Rejected assertions one client address may cause per minute before it is refused unverified (429). */
+        rejected_assertions_per_address_per_minute: z.number().int().positive().max(1_000_000).default(60),
       })
       .strict()
       .prefault({}),
@@ -184,13 +186,13 @@ export const configSchema = z
         checkpoint_interval_seconds: z.number().positive().max(86_400).default(300),
         /** Trim events older than this; a checkpoint is kept at the trim point. Unset: keep everything. */
         retention_days: z.number().positive().optional(),
+        /** Rejected assertions are summarised per issuer and reason over intervals this long… */
+        rejection_interval_seconds: z.number().int().min(1).max(3_600).default(60),
+        /** …and only this many of each interval are recorded one by one. */
+        rejection_samples: z.number().int().min(0).max(1_000).default(5),
       })
       .strict()
-      .default({
-        hmac_key_env: "CREDBROKER_AUDIT_HMAC_KEY",
-        checkpoint_every_events: 1000,
-        checkpoint_interval_seconds: 300,
-      }),
+      .prefault({}),
   })
   .strict();
 

@@ -130,6 +130,8 @@ export function summarise(event: AuditEvent): string {
     }
     case "assertion.rejected":
       return `a workload assertion was rejected${why}`;
+    case "assertion.rejections":
+      return `${event.details.count ?? "?"} assertions from ${text(event.details.issuer) ?? "?"} were rejected${why}`;
     case "task.opened": {
       const parent = text(event.details.parent_task_id);
       const agent = text(event.details.agent) ?? "?";

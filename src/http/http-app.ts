@@ -9,6 +9,8 @@ export interface HttpAppParts {
   /** Whether the Redis connection is up; unexpected errors while it is down answer 503. */
   storeReady: () => boolean;
   trustProxy: number;
+  /** Before authentication: refuses addresses that keep presenting rejected assertions. */
+  addressGuard: RequestHandler;
   authenticate: RequestHandler;
   rateLimit: RequestHandler;
   /** Unauthenticated: health, metrics, JWKS. */
@@ -27,7 +29,7 @@ export function createHttpApp(parts: HttpAppParts): Express {
   app.use(express.json({ limit: "64kb", strict: true }));
   for (const router of parts.publicRoutes) app.use(router);
   const v1 = express.Router();
-  v1.use(parts.authenticate, parts.rateLimit);
+  v1.use(parts.addressGuard, parts.authenticate, parts.rateLimit);
   for (const { path, router } of parts.v1) v1.use(path, router);
   app.use("/v1", v1);
   app.use(notFoundRoute);

@@ -3,7 +3,10 @@ import { createAdminService } from "../admin/admin-service.js";
 import { createApprovalListing } from "../approvals/approval-listing.js";
 import { createRequestCredential } from "../approvals/request-credential.js";
 import { createAuditService } from "../audit/audit-service.js";
+import { createIssuerNamer } from "../auth/issuer-name.js";
+import { createRejectionSummary } from "../auth/rejection-summary.js";
 import { createEvidenceService } from "../evidence/evidence-service.js";
+import { createAddressGuard } from "../http/address-guard.js";
 import { createAuthenticate } from "../http/authenticate.js";
 import { createHttpApp } from "../http/http-app.js";
 import { createRateLimit } from "../http/rate-limit.js";
@@ -94,15 +97,55 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
   };
 }
 
+export interface ApiRole {
+  readonly app: Express;
+  /** Writes the last rejection summaries. */
+  close(): Promise<void>;
+}
+
 /** The api role's Express app: public routes (health, JWKS, extras) and the authenticated `/v1` routes. */
-export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPublicRoutes: Router[]): Express {
+export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPublicRoutes: Router[]): ApiRole {
   const { config, clock, logger, redis, keyPrefix } = infra;
   const services = buildApiServices(infra, core);
-  return createHttpApp({
+  const guard = createAddressGuard({
+    rejectionsPerMinute: config.limits.rejected_assertions_per_address_per_minute,
+    now: () => clock.now(),
+  });
+  const rejections = createRejectionSummary({
+    audit: infra.audit,
+    logger,
+    now: () => clock.now(),
+    options: {
+      intervalMs: config.audit.rejection_interval_seconds * 1000,
+      sampledPerInterval: config.audit.rejection_samples,
+      topAddresses: 5,
+    },
+  });
+  const app = createHttpApp({
     logger,
     storeReady: () => redis.status === "ready",
     trustProxy: config.server.trust_proxy,
-    authenticate: createAuthenticate({ verifier: core.verifier, audit: infra.audit, logger }),
+    addressGuard: (req, res, next) =>
+      guard.middleware(req, res, (refused?: unknown) => {
+        if (!refused) return next();
+        // Refused unverified: counted in the summary like every rejection, never recorded one by one.
+        const address = req.ip ?? "";
+        void rejections.record({
+          issuer: "unverified",
+          reason: "address_limited",
+          address,
+          path: req.path,
+          method: req.method,
+        });
+        next(refused);
+      }),
+    authenticate: createAuthenticate({
+      verifier: core.verifier,
+      rejections,
+      guard,
+      issuerName: createIssuerNamer(config.issuers),
+      logger,
+    }),
     rateLimit: createRateLimit({ redis, keyPrefix, perMinute: config.limits.requests_per_minute, clock }),
     publicRoutes: [
       healthRoutes({ registry: infra.metrics.registry, readiness: infra.readiness }),
@@ -121,4 +164,5 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       { path: "/audit", router: auditRoutes({ auditService: services.auditService }) },
     ],
   });
+  return { app, close: async () => void (await rejections.close()) };
 }

@@ -35,7 +35,7 @@ beforeAll(async () => {
   h = await startHarness({
     name: "approvallist",
     policy: POLICY,
-    config: { limits: { requests_per_minute: 10_000 } },
+    config: { limits: { requests_per_minute: 10_000, pending_approvals_per_requester: 1_000 } },
   });
   approver = await h.token("approver-1");
 }, 30_000);

@@ -129,9 +129,21 @@ export function credentialRequest(principal: PolicyPrincipal, ask: CredentialAsk
   };
 }
 
+/** The identity a principal id alone gives (no e-mail or username claims). */
+function identityOf(principalId: string): Record<string, CedarValue> {
+  const [issuer = "", ...rest] = principalId.split(":");
+  return { issuer, subject: rest.join(":"), email: "", username: "" };
+}
+
 export function approveRequest(principal: PolicyPrincipal, requester: string): PolicyRequest {
   const base = credentialRequest(agent, { scopes: ["tickets:write"] });
-  return { ...base, action: "Approve", principal, context: { ...base.context, requester } };
+  const context = {
+    ...base.context,
+    requester,
+    requester_identity: identityOf(requester),
+    approver_identity: identityOf(principal.id),
+  };
+  return { ...base, action: "Approve", principal, context };
 }
 
 export function brokerRequest(

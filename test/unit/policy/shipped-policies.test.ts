@@ -33,6 +33,7 @@ describe("examples/policies/example.cedar", () => {
       "tickets-write-needs-approval",
       "operator-broker-powers",
       "operator-approves-others",
+      "never-the-requester",
     ]);
   });
 
