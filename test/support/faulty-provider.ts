@@ -1,5 +1,6 @@
 import type { CredentialProvider } from "../../providers/provider.js";
 import { PermanentProviderError, TransientProviderError } from "../../providers/provider-errors.js";
+import { delegateTo } from "./provider-delegate.js";
 
 /** Upstream faults a test can switch on and off, applied to a real provider. */
 export interface Faults {
@@ -28,32 +29,25 @@ export function newFaults(): Faults {
 export const withFaults =
   (faults: Faults) =>
   (providers: CredentialProvider[]): CredentialProvider[] =>
-    providers.map((provider) => ({
-      kind: provider.kind,
-      semantics: provider.semantics,
-      hasProfile: (profile) => provider.hasProfile(profile),
-      ttlBounds: (profile) => provider.ttlBounds(profile),
-      allowedScopes: (profile) => provider.allowedScopes(profile),
-      close: () => provider.close(),
-      ...(provider.housekeeping
-        ? { housekeeping: () => provider.housekeeping?.() ?? Promise.resolve() }
-        : {}),
-      async issue(request) {
-        if (faults.refuseIssue) throw new PermanentProviderError("role not found (injected)");
-        if (faults.failIssue) {
-          // The upstream issued, but the answer never arrived (a timeout after success).
-          await provider.issue(request);
-          throw new TransientProviderError("upstream timed out (injected)");
-        }
-        return provider.issue(request);
-      },
-      async revoke(request) {
-        faults.revokeCalls++;
-        if (faults.permanentRevokeFailure) throw new PermanentProviderError("access denied (injected)");
-        if (faults.failRevokes > 0) {
-          faults.failRevokes--;
-          throw new TransientProviderError("upstream timeout (injected)");
-        }
-        return provider.revoke(request);
-      },
-    }));
+    providers.map((provider) =>
+      delegateTo(provider, {
+        async issue(request) {
+          if (faults.refuseIssue) throw new PermanentProviderError("role not found (injected)");
+          if (faults.failIssue) {
+            // The upstream issued, but the answer never arrived (a timeout after success).
+            await provider.issue(request);
+            throw new TransientProviderError("upstream timed out (injected)");
+          }
+          return provider.issue(request);
+        },
+        async revoke(request) {
+          faults.revokeCalls++;
+          if (faults.permanentRevokeFailure) throw new PermanentProviderError("access denied (injected)");
+          if (faults.failRevokes > 0) {
+            faults.failRevokes--;
+            throw new TransientProviderError("upstream timeout (injected)");
+          }
+          return provider.revoke(request);
+        },
+      }),
+    );

@@ -1,4 +1,5 @@
 import type { CredentialProvider, IssuedCredential, IssueRequest } from "../../providers/provider.js";
+import { delegateTo } from "./provider-delegate.js";
 
 /** What a provider handed out, as the upstream saw it (the test's ground truth, not the broker's records). */
 export interface TappedIssue {
@@ -29,17 +30,7 @@ export function createProviderTap(): ProviderTap {
     decorate: (providers) =>
       providers.map((provider): CredentialProvider => {
         reals.set(provider.kind, provider);
-        return {
-          kind: provider.kind,
-          semantics: provider.semantics,
-          hasProfile: (profile) => provider.hasProfile(profile),
-          ttlBounds: (profile) => provider.ttlBounds(profile),
-          allowedScopes: (profile) => provider.allowedScopes(profile),
-          close: () => provider.close(),
-          ...(provider.housekeeping
-            ? { housekeeping: () => provider.housekeeping?.() ?? Promise.resolve() }
-            : {}),
-          revoke: (request) => provider.revoke(request),
+        return delegateTo(provider, {
           async issue(request) {
             const issued = await provider.issue(request);
             const tapped = { request, issued };
@@ -47,7 +38,7 @@ export function createProviderTap(): ProviderTap {
             await tap.afterIssue?.(tapped);
             return issued;
           },
-        };
+        });
       }),
   };
   return tap;
