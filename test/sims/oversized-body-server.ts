@@ -39,6 +39,17 @@ export interface OversizedBodyServer {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits until the response can take more, or has closed; leaves no listener behind. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done).off("close", done);
+      resolve();
+    };
+    res.on("drain", done).on("close", done);
+  });
+}
+
 async function stream(
   req: IncomingMessage,
   res: ServerResponse,
@@ -59,7 +70,7 @@ async function stream(
   let sent = prefix.length;
   while (!closed && sent < options.totalBytes) {
     const piece = chunk.subarray(0, Math.min(chunk.length, options.totalBytes - sent));
-    if (!res.write(piece)) await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
+    if (!res.write(piece)) await drainedOrClosed(res);
     sent += piece.length;
     await pause(options.pauseMs ?? 2);
   }
