@@ -1,11 +1,11 @@
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Express, Router } from "express";
 import type { CredentialProvider } from "../providers/provider.js";
 import type { SignerProvider } from "../providers/signer/signer-provider.js";
 import type { AuditLog } from "./audit/audit-log.js";
 import type { BrokerConfig } from "./config/config-schema.js";
 import { type HealthServer, startHealthServer } from "./http/health-server.js";
+import { boundPort, listenWithTimeouts, serverTimeoutsOf } from "./http/server-timeouts.js";
 import type { PolicyEngine } from "./policy/policy-engine.js";
 import type { RevocationWorker } from "./revocation/revocation-worker.js";
 import { type Clock, systemClock } from "./shared/clock.js";
@@ -96,13 +96,12 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
           registry: metrics.registry,
           host,
           port: config.server.worker_port,
+          timeouts: serverTimeoutsOf(config.server),
         });
         return healthServer.port;
       }
-      server = await new Promise<Server>((resolve, reject) => {
-        const started = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(started)));
-      });
-      return (server.address() as AddressInfo).port;
+      server = await listenWithTimeouts(app, serverTimeoutsOf(config.server), port, host);
+      return boundPort(server);
     },
     async close() {
       if (server) await drain(server);

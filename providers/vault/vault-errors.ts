@@ -45,6 +45,20 @@ export class VaultResponseError extends Error {
   }
 }
 
+/**
+ * Vault answered a success status with a body larger than the transport's cap; the read was aborted there.
+ * Classified like any unreadable answer: permanent, and for a creating call "may have created".
+ */
+export class VaultResponseTooLargeError extends VaultResponseError {
+  constructor(
+    path: string,
+    readonly limitBytes: number,
+  ) {
+    super(path, `the body is larger than ${limitBytes} bytes (read aborted)`);
+    this.name = "VaultResponseTooLargeError";
+  }
+}
+
 /** Vault's multierror strings span lines (`1 error occurred:\n\t* permission denied\n\n`); keep the gist. */
 function firstLine(errors: readonly string[]): string {
   const text = errors[0] ?? "";

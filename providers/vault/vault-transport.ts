@@ -2,10 +2,12 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import nodeVault from "node-vault";
 import { z } from "zod";
-import { VaultApiError, VaultUnreachableError } from "./vault-errors.js";
+import { VaultApiError, VaultResponseTooLargeError, VaultUnreachableError } from "./vault-errors.js";
+import { cappedVaultHttp } from "./vault-http.js";
 
 /**
- * The HTTP edge to Vault, over node-vault's generic `request` (never its generated commands). It works
+ * The HTTP edge to Vault, over node-vault's generic `request` (never its generated commands), whose HTTP is
+ * node's own with a cap on every response body (`vault-http.ts`: {@link MAX_VAULT_RESPONSE_BYTES}). It works
  * around node-vault's pitfalls (shared/reference/vault.md §6): a timeout on every call (node-vault has none),
  * keep-alive agents, the token sent per call (the `tokenCreate*` commands would replace the client's own
  * token), no global `requestOptions.headers` (node-vault mutates them), no `VAULT_*` environment fallbacks,
@@ -35,7 +37,15 @@ export interface VaultTransportOptions {
   timeoutMs: number;
   /** PEM CA bundle for Vault's TLS certificate. */
   ca?: string;
+  /** Cap on each response body. Default {@link MAX_VAULT_RESPONSE_BYTES}. */
+  maxResponseBytes?: number;
 }
+
+/**
+ * Vault's answers are a few KiB (a list of a few thousand keys stays well below this); a larger body is
+ * refused after this many bytes instead of being buffered.
+ */
+export const MAX_VAULT_RESPONSE_BYTES = 1024 * 1024;
 
 /** node-vault's ApiResponseError (not exported by the package): detected by shape, not by class. */
 const apiResponseErrorSchema = z.object({
@@ -60,12 +70,15 @@ export function createVaultTransport(options: VaultTransportOptions): VaultTrans
     token: "",
     debug: () => {},
     requestOptions: {},
+    "request-promise": cappedVaultHttp(options.maxResponseBytes ?? MAX_VAULT_RESPONSE_BYTES),
   });
   // node-vault falls back to VAULT_TOKEN, VAULT_NAMESPACE and VAULT_PREFIX when an option is empty; the
   // broker's identity and namespace come only from its own config.
   Object.assign(client, { token: "", namespace: options.namespace ?? "", pathPrefix: "" });
 
   function toTypedError(err: unknown, path: string): Error {
+    if (err instanceof VaultResponseTooLargeError)
+      return new VaultResponseTooLargeError(path, err.limitBytes);
     const api = apiResponseErrorSchema.safeParse(err);
     if (api.success) {
       const body = vaultErrorBodySchema.safeParse(api.data.response.body);
@@ -82,7 +95,7 @@ export function createVaultTransport(options: VaultTransportOptions): VaultTrans
     if (call.token !== undefined) headers["X-Vault-Token"] = call.token;
     const listing = call.method === "LIST";
     let timer: NodeJS.Timeout | undefined;
-    // axios' timeout is a socket-idle timeout; this bounds the whole call as well.
+    // The request's timeout is a socket-idle timeout; this bounds the whole call as well.
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new VaultUnreachableError("ETIMEDOUT", call.path)),

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { discardBody } from "../shared/bounded-body.js";
 import type { Clock } from "../shared/clock.js";
 import { toIso } from "../shared/clock.js";
 import type { ApprovalStore } from "./approval-store.js";
@@ -13,7 +14,7 @@ export interface WebhookTarget {
 /**
  * Delivers "approval requested" to the configured webhook: JSON body, `X-Credbroker-Signature:
  * t=<unix>,v1=<hex HMAC-SHA256 of "<unix>.<body>">`. Non-2xx or network errors throw, so the worker retries
- * with backoff. Approvals no longer pending are not announced. The body holds ids and request facts only.
+ * with backoff. The response body is discarded unread. Approvals no longer pending are not announced. The body holds ids and request facts only.
  */
 export function createApprovalWebhook(deps: {
   store: Pick<ApprovalStore, "get">;
@@ -47,6 +48,8 @@ export function createApprovalWebhook(deps: {
       body,
       signal: AbortSignal.timeout(deps.target.timeoutMs),
     });
+    // Only the status matters; the body is never read, so a huge answer costs nothing.
+    await discardBody(res);
     if (!res.ok) throw new Error(`approval webhook answered ${res.status}`);
   };
 }

@@ -19,6 +19,7 @@ export interface AuditQuery {
   /** RFC 3339; events at or after. */
   since?: string;
   limit: number;
+  /** A `next_cursor` of the same kind of listing, checked at the edge (`audit-cursor.ts`). */
   cursor?: string;
 }
 

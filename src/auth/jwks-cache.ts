@@ -8,6 +8,7 @@ import {
   type JWSHeaderParameters,
 } from "jose";
 import { type IssuerConfig, isAllowedUrl } from "../config/config-schema.js";
+import { discardBody, readBoundedText } from "../shared/bounded-body.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 
@@ -55,8 +56,11 @@ interface CachedKeySet {
 }
 
 const DEFAULT_TIMEOUT_MS = 3000;
-/** A JWKS or discovery document larger than this is refused (real ones are a few KiB). */
-const MAX_DOCUMENT_BYTES = 512 * 1024;
+/**
+ * A JWKS or discovery document larger than this is refused (real ones are a few KiB); the read stops as
+ * soon as more has arrived.
+ */
+export const MAX_DOCUMENT_BYTES = 512 * 1024;
 const SIGNING_KEY_TYPES = new Set(["RSA", "EC", "OKP"]);
 
 const silentLogger: Pick<Logger, "warn" | "debug"> = { warn: () => {}, debug: () => {} };
@@ -125,10 +129,11 @@ export function createJwksCache(deps: JwksCacheDeps): JwksCache {
       redirect: "error",
       signal: AbortSignal.timeout(timeoutMs),
     });
-    if (!response.ok) throw new Error(`GET ${url} answered HTTP ${response.status}`);
-    const body = await response.text();
-    if (body.length > MAX_DOCUMENT_BYTES)
-      throw new Error(`GET ${url} returned more than ${MAX_DOCUMENT_BYTES} bytes`);
+    if (!response.ok) {
+      await discardBody(response);
+      throw new Error(`GET ${url} answered HTTP ${response.status}`);
+    }
+    const body = await readBoundedText(response, MAX_DOCUMENT_BYTES, url);
     const parsed: unknown = JSON.parse(body);
     if (!isRecord(parsed)) throw new Error(`GET ${url} did not return a JSON object`);
     return parsed;

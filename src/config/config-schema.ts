@@ -85,8 +85,21 @@ export const configSchema = z
         public_url: secureUrl,
         /** Number of reverse-proxy hops to trust for client addresses. */
         trust_proxy: z.number().int().nonnegative().default(0),
+        /** A connection must deliver its request headers within this long, or it is answered 408 and closed. */
+        headers_timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
+        /** A request (headers and body) must arrive in full within this long; at least `headers_timeout_ms`. */
+        request_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+        /**
+         * An idle keep-alive connection is closed after this long (whole seconds are advertised in
+         * `Keep-Alive: timeout=`). Keep it above a proxy's idle timeout.
+         */
+        keep_alive_timeout_ms: z.number().int().min(1_000).max(600_000).default(5_000),
       })
-      .strict(),
+      .strict()
+      .refine((server) => server.headers_timeout_ms <= server.request_timeout_ms, {
+        path: ["headers_timeout_ms"],
+        message: "must not exceed server.request_timeout_ms",
+      }),
     redis: redisConfigSchema,
     issuers: z.array(issuerSchema).default([]),
     policy: z

@@ -4,45 +4,28 @@ import { BrokerError, isBrokerError, unavailable } from "../shared/errors.js";
 import { createLogThrottle, type LogThrottle } from "../shared/log-throttle.js";
 import type { Logger } from "../shared/logger.js";
 import { isStoreFailure } from "../shared/redis-errors.js";
+import { fromBodyParser } from "./request-body.js";
 
 export function zodIssues(err: ZodError): { path: string; message: string }[] {
   return err.issues.map((issue) => ({ path: issue.path.join(".") || "(body)", message: issue.message }));
 }
 
-/** A 400 about the body as a whole; API.md: every invalid_request lists `details.issues`. */
-const invalidBody = (message: string, issue: string): BrokerError =>
-  new BrokerError("invalid_request", message, { details: { issues: [{ path: "(body)", message: issue }] } });
-
-/** body-parser reports its errors with a `type`; map the ones a client can cause. */
-function fromBodyParser(err: unknown): BrokerError | null {
-  if (typeof err !== "object" || err === null || !("type" in err)) return null;
-  if (err.type === "entity.too.large")
-    return new BrokerError("payload_too_large", "The request body is larger than 64 KiB.");
-  if (err.type === "entity.parse.failed")
-    return invalidBody("The request body is not valid JSON.", "not a JSON object or array");
-  if (err.type === "charset.unsupported" || err.type === "encoding.unsupported") {
-    return invalidBody("The request body must be UTF-8 JSON.", "unsupported charset or content encoding");
-  }
-  return null;
-}
-
 /**
- * Fail closed (DESIGN guarantee 4): an error the store raised (a refusal, a timeout, a lost connection), or
+ * A body the client got wrong is its fault whatever the store's state. Fail closed (DESIGN guarantee 4): an error the store raised (a refusal, a timeout, a lost connection), or
  * any unexpected error while the store is unreachable, is a 503: the request was not recorded, so nothing
  * was issued.
  */
 function toBrokerError(err: unknown, storeReady: () => boolean): BrokerError {
   if (isBrokerError(err)) return err;
+  const bodyError = fromBodyParser(err);
+  if (bodyError) return bodyError;
   if (err instanceof Error && (isStoreFailure(err) || !storeReady())) return unavailable(err);
   if (err instanceof ZodError) {
     return new BrokerError("invalid_request", "The request is invalid.", {
       details: { issues: zodIssues(err) },
     });
   }
-  return (
-    fromBodyParser(err) ??
-    new BrokerError("internal_error", "Something went wrong inside the broker.", { cause: err })
-  );
+  return new BrokerError("internal_error", "Something went wrong inside the broker.", { cause: err });
 }
 
 /** Server-side failures are logged once per cause and 10 s, with a count of the repeats held back. */

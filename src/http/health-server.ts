@@ -1,9 +1,8 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
 import type { Registry } from "prom-client";
 import type { Readiness } from "../health/readiness.js";
 import { healthRoutes } from "./routes/health-routes.js";
+import { boundPort, listenWithTimeouts, type ServerTimeouts } from "./server-timeouts.js";
 
 export interface HealthServer {
   readonly port: number;
@@ -19,6 +18,8 @@ export async function startHealthServer(deps: {
   registry: Registry;
   host: string;
   port: number;
+  /** The same limits as the api role's listener (`server.*_timeout_ms`). */
+  timeouts: ServerTimeouts;
 }): Promise<HealthServer> {
   const app = express();
   app.disable("x-powered-by");
@@ -28,11 +29,9 @@ export async function startHealthServer(deps: {
       error: { code: "not_found", message: "The worker serves only /healthz, /readyz and /metrics." },
     });
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const started = app.listen(deps.port, deps.host, (err?: Error) => (err ? reject(err) : resolve(started)));
-  });
+  const server = await listenWithTimeouts(app, deps.timeouts, deps.port, deps.host);
   return {
-    port: (server.address() as AddressInfo).port,
+    port: boundPort(server),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -2,6 +2,7 @@ import express, { type Express, type RequestHandler, type Router } from "express
 import helmet from "helmet";
 import type { Logger } from "../shared/logger.js";
 import { createErrorHandler, notFoundRoute } from "./error-handler.js";
+import { JSON_ONLY, requireBodyType } from "./request-body.js";
 import { requestId } from "./request-id.js";
 
 export interface HttpAppParts {
@@ -15,11 +16,17 @@ export interface HttpAppParts {
   rateLimit: RequestHandler;
   /** Unauthenticated: health, metrics, JWKS. */
   publicRoutes: Router[];
-  /** Mounted under /v1 behind authentication and the rate limit. */
-  v1: { path: string; router: Router }[];
+  /**
+   * Mounted under /v1 behind authentication and the rate limit. A body must be JSON unless `bodyTypes`
+   * names the Content-Types the router parses itself.
+   */
+  v1: { path: string; router: Router; bodyTypes?: readonly string[] }[];
 }
 
-/** The route table: public routes, then `/v1/*` behind authentication and the per-principal rate limit. */
+/**
+ * The route table: public routes, then `/v1/*` behind authentication and the per-principal rate limit.
+ * Bodies are JSON of at most 64 KiB; a body of another Content-Type is refused (`request-body.ts`).
+ */
 export function createHttpApp(parts: HttpAppParts): Express {
   const app = express();
   app.disable("x-powered-by");
@@ -30,7 +37,9 @@ export function createHttpApp(parts: HttpAppParts): Express {
   for (const router of parts.publicRoutes) app.use(router);
   const v1 = express.Router();
   v1.use(parts.addressGuard, parts.authenticate, parts.rateLimit);
-  for (const { path, router } of parts.v1) v1.use(path, router);
+  for (const { path, router, bodyTypes } of parts.v1) {
+    v1.use(path, requireBodyType(bodyTypes ?? JSON_ONLY), router);
+  }
   app.use("/v1", v1);
   app.use(notFoundRoute);
   app.use(createErrorHandler(parts.logger, parts.storeReady));

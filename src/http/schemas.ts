@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isAuditCursor } from "../audit/audit-cursor.js";
 import { CREDENTIAL_STATES } from "../credentials/credential-types.js";
 import { selectorSchema } from "../revocation/emergency-revocation.js";
 
@@ -63,6 +64,7 @@ export const resolveBody = z
 
 const limit = z.coerce.number().int().min(1).max(1000).default(100);
 
+/** `GET /v1/audit`. A cursor must be a `next_cursor` of the same kind of listing (with or without task_id). */
 export const auditQuery = z
   .object({
     task_id: taskId.optional(),
@@ -70,7 +72,15 @@ export const auditQuery = z
     limit,
     cursor: z.string().max(64).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((query, ctx) => {
+    if (query.cursor === undefined || isAuditCursor(query.cursor, query.task_id !== undefined)) return;
+    ctx.addIssue({
+      code: "custom",
+      path: ["cursor"],
+      message: "not a next_cursor returned by GET /v1/audit for this listing",
+    });
+  });
 
 export const adminTasksQuery = z
   .object({

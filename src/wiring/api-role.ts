@@ -155,7 +155,11 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
     v1: [
       { path: "/tasks", router: evidenceRoutes({ evidence: services.evidence }) },
       { path: "/tasks", router: taskRoutes({ ...services, clock }) },
-      { path: "/introspect", router: introspectRoute(infra.signer) },
+      {
+        path: "/introspect",
+        router: introspectRoute(infra.signer),
+        bodyTypes: ["application/json", "application/x-www-form-urlencoded"],
+      },
       {
         path: "/approvals",
         router: approvalRoutes({ approvals: core.approvals, listApprovals: services.listApprovals }),

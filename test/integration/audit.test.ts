@@ -6,7 +6,7 @@ import type { CredentialProvider } from "../../providers/provider.js";
 import { credentialKeys } from "../../src/credentials/credential-keys.js";
 import { taskKeys } from "../../src/tasks/task-keys.js";
 import { type OidcIssuerSim, startOidcIssuerSim } from "../sims/oidc-issuer.js";
-import { expectApiError, expectInvalidAssertion } from "../support/api-errors.js";
+import { expectApiError, expectInvalidAssertion, expectInvalidRequest } from "../support/api-errors.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
 import { TEST_REDIS_URL } from "../support/redis-keys.js";
 import { countRecords, dumpPrefix } from "../support/redis-records.js";
@@ -290,6 +290,25 @@ describe("audit trail", () => {
     const types = taskPages.map((e) => e.type);
     expect(types.slice(0, 4)).toEqual(["decision", "task.opened", "decision", "credential.issued"]);
     expect(new Set(taskPages.map((e) => e.seq)).size).toBe(taskPages.length);
+  });
+
+  it("a cursor the listing never returned is 400 invalid_request naming cursor, not a 503", async () => {
+    const task = await openTask();
+    const overU64 = "18446744073709551616";
+    for (const cursor of ["garbage", "12-abc", "-5", "1-2-3", `${overU64}-0`, `1-${overU64}`, "1."]) {
+      const res = await h.call("GET", `/v1/audit?cursor=${encodeURIComponent(cursor)}`, { token: operator });
+      const error = expectInvalidRequest(res, "cursor");
+      expect(error.message).toContain("cursor");
+    }
+    for (const cursor of ["garbage", "12-0", "-1"]) {
+      const res = await h.call("GET", `/v1/audit?task_id=${task.task_id}&cursor=${cursor}`, {
+        token: operator,
+      });
+      expectInvalidRequest(res, "cursor");
+    }
+    const future = await h.call("GET", "/v1/audit?cursor=99999999999999-0", { token: operator });
+    expect(future.status, future.text).toBe(200);
+    expect(future.body).toEqual({ events: [], next_cursor: null });
   });
 
   it("every event carries seq, time, type, actor, task and credential ids and is chained by hash", async () => {

@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OidcIssuerSim, startOidcIssuerSim } from "../sims/oidc-issuer.js";
@@ -84,17 +85,87 @@ describe("malformed and unexpected bodies", () => {
     expectInvalidRequest(empty, "intent");
   });
 
-  it("a request without a body or with a non-JSON content type is 400, not a crash", async () => {
+  it("a request without a body is 400 naming the missing fields, not a crash", async () => {
     const none = await refusedWithoutTrace(() => h.call("POST", "/v1/tasks", { token: agent }));
     expectInvalidRequest(none, "intent");
-    const text = await refusedWithoutTrace(() =>
-      h.call("POST", "/v1/tasks", {
-        token: agent,
-        body: JSON.stringify(VALID_TASK),
-        headers: { "content-type": "text/plain" },
-      }),
+  });
+});
+
+/** POSTs raw bytes with exactly these headers (fetch adds no Content-Type to a byte body). */
+async function postRaw(route: string, body: Uint8Array, headers: Record<string, string> = {}) {
+  const res = await fetch(`${h.baseUrl}${route}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${agent}`, ...headers },
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null, text };
+}
+
+describe("Content-Type and Content-Encoding", () => {
+  const taskJson = Buffer.from(JSON.stringify(VALID_TASK));
+
+  it("a form, text or untyped body on any JSON route is 400 'Content-Type must be application/json'", async () => {
+    const task = await openedTask();
+    const routes = [
+      "/v1/tasks",
+      `/v1/tasks/${task.task_id}/close`,
+      `/v1/tasks/${task.task_id}/credentials`,
+      "/v1/approvals/apr_doesnotexist0000/approve",
+      "/v1/admin/revocations",
+      "/v1/admin/credentials/crd_doesnotexist0000/resolve",
+      "/v1/admin/keys/rotate",
+    ];
+    const bodies: [Record<string, string>, Uint8Array][] = [
+      [{ "content-type": "application/x-www-form-urlencoded" }, Buffer.from("intent=x&ttl_seconds=600")],
+      [{ "content-type": "text/plain" }, taskJson],
+      [{}, taskJson],
+    ];
+    for (const route of routes) {
+      for (const [headers, body] of bodies) {
+        const res = await refusedWithoutTrace(() => postRaw(route, body, headers));
+        const error = expectInvalidRequest(res, "Content-Type");
+        expect(error.message, route).toBe("Content-Type must be application/json.");
+      }
+    }
+  });
+
+  it("JSON with a charset parameter is accepted; introspection still takes forms", async () => {
+    const res = await postRaw("/v1/tasks", taskJson, { "content-type": "application/json; charset=utf-8" });
+    expect(res.status, res.text).toBe(201);
+    const form = await postRaw("/v1/introspect", Buffer.from("token=not-a-token"), {
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    expect(form.status, form.text).toBe(200);
+    expect(form.body).toEqual({ active: false });
+  });
+
+  it("a gzip body is read; a corrupt compressed body is 400 about the body, not a 500", async () => {
+    const json = { "content-type": "application/json" };
+    const ok = await postRaw("/v1/tasks", gzipSync(taskJson), { ...json, "content-encoding": "gzip" });
+    expect(ok.status, ok.text).toBe(201);
+    for (const encoding of ["gzip", "deflate", "br"]) {
+      const res = await refusedWithoutTrace(() =>
+        postRaw("/v1/tasks", taskJson, { ...json, "content-encoding": encoding }),
+      );
+      const error = expectInvalidRequest(res, "(body)");
+      expect(error.message).toContain("could not be read");
+    }
+  });
+
+  it("an unsupported Content-Encoding or charset is 400 naming the header", async () => {
+    const json = { "content-type": "application/json" };
+    for (const encoding of ["x-unknown", "compress", "gzip, br"]) {
+      const res = await refusedWithoutTrace(() =>
+        postRaw("/v1/tasks", taskJson, { ...json, "content-encoding": encoding }),
+      );
+      const error = expectInvalidRequest(res, "Content-Encoding");
+      expect(error.message).toBe("Content-Encoding must be identity, gzip, deflate or br.");
+    }
+    const latin = await refusedWithoutTrace(() =>
+      postRaw("/v1/tasks", taskJson, { "content-type": "application/json; charset=klingon" }),
     );
-    expectInvalidRequest(text, "intent");
+    expectInvalidRequest(latin, "Content-Type");
   });
 });
 
