@@ -3,7 +3,6 @@ import { humanIdentity } from "../auth/human-identity.js";
 import type { Principal } from "../auth/principal.js";
 import type { CredentialService, HeldForApproval, IssuedResult } from "../credentials/credential-service.js";
 import { type Decide, policyDenied } from "../policy/decider.js";
-import { epochSeconds, policyPrincipal, taskInfo } from "../policy/policy-context.js";
 import type { Quotas } from "../quotas/quotas.js";
 import type { Clock } from "../shared/clock.js";
 import { BrokerError, isBrokerError, notFound } from "../shared/errors.js";

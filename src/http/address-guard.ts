@@ -27,7 +27,10 @@ export function createAddressGuard(deps: { rejectionsPerMinute: number; now: () 
   return {
     middleware(req: Request, _res: Response, next: NextFunction): void {
       const used = current().get(req.ip ?? "") ?? 0;
-      if (used < deps.rejectionsPerMinute) return next();
+      if (used < deps.rejectionsPerMinute) {
+        next();
+        return;
+      }
       const retryAfter = Math.max(1, Math.ceil(((window + 1) * 60_000 - deps.now()) / 1000));
       next(
         new BrokerError("rate_limited", "Too many rejected assertions from this address; slow down.", {
