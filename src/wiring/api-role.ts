@@ -2,8 +2,10 @@ import type { Express, Router } from "express";
 import { createAdminService } from "../admin/admin-service.js";
 import { createRequestCredential } from "../approvals/request-credential.js";
 import { createAuditService } from "../audit/audit-service.js";
+import { createRedisReplayGuard } from "../auth/replay-guard.js";
 import { createEvidenceService } from "../evidence/evidence-service.js";
 import { createAuthenticate } from "../http/authenticate.js";
+import { createAuthenticateClient } from "../http/authenticate-client.js";
 import { createHttpApp } from "../http/http-app.js";
 import { createRateLimit } from "../http/rate-limit.js";
 import { adminRoutes } from "../http/routes/admin-routes.js";
@@ -13,6 +15,7 @@ import { evidenceRoutes } from "../http/routes/evidence-routes.js";
 import { healthRoutes } from "../http/routes/health-routes.js";
 import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
+import { createIntrospectionService } from "../introspection/introspection-service.js";
 import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
 import { createResolveCredential } from "../revocation/resolve-credential.js";
 import { createRetryRevocation } from "../revocation/retry-revocation.js";
@@ -21,6 +24,7 @@ import { createTaskDetails } from "../tasks/task-details.js";
 import { createTaskService } from "../tasks/task-service.js";
 import type { CoreServices } from "./core-services.js";
 import type { Infrastructure } from "./infrastructure.js";
+import { buildResourceServerAuthenticator } from "./resource-servers.js";
 
 /** The api-only services: tasks, admin powers, audit reads and evidence, each deciding its own access. */
 function buildApiServices(infra: Infrastructure, core: CoreServices) {
@@ -73,6 +77,7 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       approvals: core.approvals,
     }),
     auditService: createAuditService({ audit, checkpoints: infra.checkpoints, decide, clock }),
+    introspection: createIntrospectionService({ signer: infra.signer, credentials, decide, clock }),
     evidence: createEvidenceService({
       tasks,
       credentials,
@@ -88,21 +93,37 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
 export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPublicRoutes: Router[]): Express {
   const { config, clock, logger, redis, keyPrefix } = infra;
   const services = buildApiServices(infra, core);
+  const authenticate = createAuthenticate({ verifier: core.verifier, audit: infra.audit, logger });
+  const clients = buildResourceServerAuthenticator({
+    config,
+    env: infra.env,
+    replayGuard: createRedisReplayGuard({ redis, keyPrefix, clock }),
+    clock,
+    logger,
+  });
   return createHttpApp({
     logger,
     storeReady: () => redis.status === "ready",
     trustProxy: config.server.trust_proxy,
-    authenticate: createAuthenticate({ verifier: core.verifier, audit: infra.audit, logger }),
+    authenticate,
+    authenticateClient: createAuthenticateClient({
+      bearer: authenticate,
+      clients,
+      audit: infra.audit,
+      logger,
+    }),
     rateLimit: createRateLimit({ redis, keyPrefix, perMinute: config.limits.requests_per_minute, clock }),
     publicRoutes: [
       healthRoutes({ registry: infra.metrics.registry, readiness: infra.readiness }),
       jwksRoute(infra.signer),
       ...extraPublicRoutes,
     ],
+    clientRoutes: [
+      { path: "/introspect", router: introspectRoute({ introspection: services.introspection }) },
+    ],
     v1: [
       { path: "/tasks", router: evidenceRoutes({ evidence: services.evidence }) },
       { path: "/tasks", router: taskRoutes({ ...services, clock }) },
-      { path: "/introspect", router: introspectRoute(infra.signer) },
       { path: "/approvals", router: approvalRoutes({ approvals: core.approvals }) },
       { path: "/admin", router: adminRoutes({ admin: services.admin, clock }) },
       { path: "/audit", router: auditRoutes({ auditService: services.auditService }) },
