@@ -4,6 +4,7 @@
 export type BrokerErrorCode =
   | "invalid_request"
   | "invalid_assertion"
+  | "invalid_client"
   | "policy_denied"
   | "not_found"
   | "task_not_open"

@@ -61,6 +61,37 @@ const issuerSchema = z
 
 export type IssuerConfig = z.infer<typeof issuerSchema>;
 
+/** Issuer name reserved for resource servers: their principals are `rs:<client_id>`. */
+export const RESOURCE_SERVER_ISSUER = "rs";
+
+/**
+ * `resource_servers[]`: an OAuth client (RFC 6749) that may call `POST /v1/introspect` with
+ * `client_secret_basic` (its secret in the env var `secret_env`) or `private_key_jwt` (RFC 7523, keys in
+ * `jwks_uri` or `jwks`), and only for signer tokens whose `aud` is in `audiences`.
+ */
+const resourceServerSchema = z
+  .object({
+    /** OAuth client id; the principal is `rs:<client_id>`. RFC 6749 §2.3.1 characters only. */
+    client_id: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, "use letters, digits, '.', '_', '~' and '-'"),
+    /** Env var holding the client secret (at least 32 characters); the secret is never in the file. */
+    secret_env: z.string().min(1).optional(),
+    /** Where the client's public keys for `private_key_jwt` are published. */
+    jwks_uri: secureUrl.optional(),
+    /** The client's public keys for `private_key_jwt`, inline. */
+    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
+    /** Token audiences (a signer profile's `audience`) whose tokens this client may introspect. */
+    audiences: z.array(z.string().min(1)).min(1),
+  })
+  .strict()
+  .refine((rs) => rs.secret_env !== undefined || rs.jwks_uri !== undefined || rs.jwks !== undefined, {
+    message: "give secret_env, jwks_uri or jwks: how the client authenticates",
+  })
+  .refine((rs) => rs.jwks_uri === undefined || rs.jwks === undefined, {
+    message: "give jwks_uri or jwks, not both",
+  });
+
+export type ResourceServerConfig = z.infer<typeof resourceServerSchema>;
+
 export const profileSchema = z.discriminatedUnion("provider", [
   signerProfileSchema,
   vaultProfileSchema,
@@ -101,7 +132,18 @@ export const configSchema = z
         message: "must not exceed server.request_timeout_ms",
       }),
     redis: redisConfigSchema,
-    issuers: z.array(issuerSchema).default([]),
+    issuers: z
+      .array(issuerSchema)
+      .default([])
+      .refine((issuers) => issuers.every((i) => i.name !== RESOURCE_SERVER_ISSUER), {
+        message: `the issuer name "${RESOURCE_SERVER_ISSUER}" is reserved for resource_servers`,
+      }),
+    resource_servers: z
+      .array(resourceServerSchema)
+      .default([])
+      .refine((list) => new Set(list.map((rs) => rs.client_id)).size === list.length, {
+        message: "client_id values must be unique",
+      }),
     policy: z
       .object({ files: z.array(z.string()).default([]) })
       .strict()

@@ -47,6 +47,11 @@ export function createErrorHandler(logger: Logger, storeReady: () => boolean) {
     if (error.status >= 500) logFailure(logger, throttle, error);
     if (error.code === "invalid_assertion") res.setHeader("WWW-Authenticate", 'Bearer error="invalid_token"');
     for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
+    if (error.code === "invalid_client") {
+      // RFC 6749 §5.2: OAuth clients (resource servers at /v1/introspect) read this shape, not ours.
+      res.status(error.status).json({ error: "invalid_client", error_description: error.message });
+      return;
+    }
     const body: { code: string; message: string; details?: Record<string, unknown> } = {
       code: error.code,
       message: error.message,

@@ -13,9 +13,16 @@ export interface HttpAppParts {
   /** Before authentication: refuses addresses that keep presenting rejected assertions. */
   addressGuard: RequestHandler;
   authenticate: RequestHandler;
+  /** A workload assertion or resource-server client authentication (routes in `clientRoutes`). */
+  authenticateClient: RequestHandler;
   rateLimit: RequestHandler;
   /** Unauthenticated: health, metrics, JWKS. */
   publicRoutes: Router[];
+  /**
+   * Mounted under /v1 before `v1`, for resource servers: a JSON or form body (RFC 7662) is parsed, then
+   * the address guard, `authenticateClient` and the rate limit run.
+   */
+  clientRoutes: { path: string; router: Router }[];
   /**
    * Mounted under /v1 behind authentication and the rate limit. A body must be JSON unless `bodyTypes`
    * names the Content-Types the router parses itself.
@@ -23,8 +30,11 @@ export interface HttpAppParts {
   v1: { path: string; router: Router; bodyTypes?: readonly string[] }[];
 }
 
+const CLIENT_BODY_TYPES = ["application/json", "application/x-www-form-urlencoded"] as const;
+
 /**
- * The route table: public routes, then `/v1/*` behind authentication and the per-principal rate limit.
+ * The route table: public routes, then the client routes (workload or resource-server authentication),
+ * then `/v1/*` behind workload authentication; every authenticated route has the per-principal rate limit.
  * Bodies are JSON of at most 64 KiB; a body of another Content-Type is refused (`request-body.ts`).
  */
 export function createHttpApp(parts: HttpAppParts): Express {
@@ -35,6 +45,11 @@ export function createHttpApp(parts: HttpAppParts): Express {
   app.use(helmet());
   app.use(express.json({ limit: "64kb", strict: true }));
   for (const router of parts.publicRoutes) app.use(router);
+  const form = express.urlencoded({ extended: false, limit: "64kb" });
+  for (const { path, router } of parts.clientRoutes) {
+    const guarded = [requireBodyType(CLIENT_BODY_TYPES), form, parts.addressGuard, parts.authenticateClient];
+    app.use(`/v1${path}`, ...guarded, parts.rateLimit, router);
+  }
   const v1 = express.Router();
   v1.use(parts.addressGuard, parts.authenticate, parts.rateLimit);
   for (const { path, router, bodyTypes } of parts.v1) {

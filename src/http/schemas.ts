@@ -42,9 +42,16 @@ export const credentialRequestBody = z
   })
   .strict();
 
+/**
+ * `POST /v1/introspect` (RFC 7662 §2.1), JSON or form-encoded. The client-authentication fields of
+ * RFC 7523 §2.2 are read by the authentication middleware; other fields are ignored, as RFC 6749 §3.2 asks.
+ */
 export const introspectBody = z.object({
   token: z.string().min(1).max(16_384),
-  token_type_hint: z.string().optional(),
+  token_type_hint: z.string().max(64).optional(),
+  client_id: z.string().max(128).optional(),
+  client_assertion_type: z.string().max(256).optional(),
+  client_assertion: z.string().max(16_384).optional(),
 });
 
 export const revocationBody = z

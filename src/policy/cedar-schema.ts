@@ -5,6 +5,9 @@
  * - `Workload` id is the principal id `<issuer name>:<sub>`; its tags are the issuer's normalised claims.
  * - `Profile` id is the profile name; `Task` id is the task id, its tags are the task labels.
  * - `Broker` is the singleton `Credbroker::Broker::"credbroker"`, the resource of operator actions.
+ * - `ResourceServer` id is a `resource_servers[].client_id`; it carries the Workload attributes (issuer
+ *   `rs`, subject = client id, kind `resource_server`, no tags) so policies that read them on any principal
+ *   still validate, plus `audiences`. It is the principal of `Introspect` only.
  * - `now` is epoch seconds; `TaskInfo.parent_id` is `""` for a root task.
  * - `HumanIdentity` fields are `""` when the issuer does not carry them; e-mail and username lowercased.
  */
@@ -25,6 +28,7 @@ export const CEDAR_SCHEMA = `namespace Credbroker {
   type HumanIdentity = { issuer: String, subject: String, email: String, username: String };
 
   entity Workload = { issuer: String, subject: String, kind: String } tags String;
+  entity ResourceServer = { issuer: String, subject: String, kind: String, audiences: Set<String> } tags String;
   entity Profile = { provider: String };
   entity Task = { intent: String, initiator: String, owner: String, agent: String, depth: Long } tags String;
   entity Broker;
@@ -78,6 +82,19 @@ export const CEDAR_SCHEMA = `namespace Credbroker {
     principal: Workload,
     resource: [Broker, Task],
     context: { now: Long }
+  };
+
+  action Introspect appliesTo {
+    principal: [Workload, ResourceServer],
+    resource: Profile,
+    context: {
+      audience: String,
+      scopes: Set<String>,
+      task_id: String,
+      agent: String,
+      caller_is_agent: Bool,
+      now: Long
+    }
   };
 }
 `;

@@ -10,6 +10,9 @@ export function policyPrincipal(principal: Principal): PolicyPrincipal {
     subject: principal.subject,
     kind: principal.kind,
     tags: principal.tags,
+    ...(principal.resourceServer
+      ? { resourceServer: { audiences: [...principal.resourceServer.audiences] } }
+      : {}),
   };
 }
 

@@ -170,7 +170,7 @@ function preparseCedarSchema(): void {
     throw new Error(`the Cedar schema does not parse: ${formatErrors(answer.errors)}`);
 }
 
-function entityType(name: "Workload" | "Task" | "Profile" | "Broker"): string {
+function entityType(name: "Workload" | "ResourceServer" | "Task" | "Profile" | "Broker"): string {
   return `${CEDAR_NAMESPACE}::${name}`;
 }
 
@@ -179,13 +179,7 @@ function entitiesFor(request: PolicyRequest): {
   resource: EntityJson;
   uid: EntityUidJson;
 } {
-  const p = request.principal;
-  const principal = {
-    uid: { type: entityType("Workload"), id: p.id },
-    attrs: { issuer: p.issuer, subject: p.subject, kind: p.kind },
-    parents: [],
-    tags: { ...p.tags },
-  };
+  const principal = principalEntity(request.principal);
   const r = request.resource;
   switch (r.type) {
     case "Task": {
@@ -201,6 +195,20 @@ function entitiesFor(request: PolicyRequest): {
       return { principal, resource: { uid, attrs: {}, parents: [] }, uid };
     }
   }
+}
+
+/** A Workload is named by its principal id, a ResourceServer by its client id (the principal's subject). */
+function principalEntity(p: PolicyRequest["principal"]): EntityJson & { uid: EntityUidJson } {
+  const attrs = { issuer: p.issuer, subject: p.subject, kind: p.kind };
+  if (p.resourceServer) {
+    return {
+      uid: { type: entityType("ResourceServer"), id: p.subject },
+      attrs: { ...attrs, audiences: [...p.resourceServer.audiences] },
+      parents: [],
+      tags: {},
+    };
+  }
+  return { uid: { type: entityType("Workload"), id: p.id }, attrs, parents: [], tags: { ...p.tags } };
 }
 
 function smallestMaxTtl(policies: (LoadedPolicy | undefined)[]): number | undefined {

@@ -1,4 +1,4 @@
-/** The nine Cedar actions (`Credbroker::Action::"<name>"`) the broker asks the policy about. */
+/** The ten Cedar actions (`Credbroker::Action::"<name>"`) the broker asks the policy about. */
 export type PolicyAction =
   | "OpenTask"
   | "DelegateTask"
@@ -8,7 +8,8 @@ export type PolicyAction =
   | "Approve"
   | "EmergencyRevoke"
   | "ReadAudit"
-  | "RotateKeys";
+  | "RotateKeys"
+  | "Introspect";
 
 /** Every policy action, in schema order. */
 export const POLICY_ACTIONS: readonly PolicyAction[] = [
@@ -21,6 +22,7 @@ export const POLICY_ACTIONS: readonly PolicyAction[] = [
   "EmergencyRevoke",
   "ReadAudit",
   "RotateKeys",
+  "Introspect",
 ];
 
 /**
@@ -29,7 +31,10 @@ export const POLICY_ACTIONS: readonly PolicyAction[] = [
  */
 export type CedarValue = string | number | boolean | CedarValue[] | { [key: string]: CedarValue };
 
-/** The caller, as the `Credbroker::Workload` entity. */
+/**
+ * The caller, as the `Credbroker::Workload` entity, or as `Credbroker::ResourceServer` when
+ * `resourceServer` is set (then `issuer` is `rs`, `subject` the client id, `kind` `resource_server`).
+ */
 export interface PolicyPrincipal {
   /** Principal id `<issuer name>:<sub>`. */
   id: string;
@@ -41,6 +46,8 @@ export interface PolicyPrincipal {
   kind: string;
   /** Normalised claims (docs/policy.md lists them per issuer kind); become the entity's tags. */
   tags: Record<string, string>;
+  /** A resource server's declared audiences (its `audiences` attribute). */
+  resourceServer?: { audiences: string[] };
 }
 
 /** The task an action is on, as the `Credbroker::Task` entity. */

@@ -5,6 +5,7 @@
 export type BrokerErrorCode =
   | "invalid_request"
   | "invalid_assertion"
+  | "invalid_client"
   | "policy_denied"
   | "not_found"
   | "task_not_open"
@@ -22,6 +23,7 @@ export type BrokerErrorCode =
 const STATUS: Record<BrokerErrorCode, number> = {
   invalid_request: 400,
   invalid_assertion: 401,
+  invalid_client: 401,
   policy_denied: 403,
   not_found: 404,
   task_not_open: 409,

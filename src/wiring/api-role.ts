@@ -5,9 +5,11 @@ import { createRequestCredential } from "../approvals/request-credential.js";
 import { createAuditService } from "../audit/audit-service.js";
 import { createIssuerNamer } from "../auth/issuer-name.js";
 import { createRejectionSummary } from "../auth/rejection-summary.js";
+import { createRedisReplayGuard } from "../auth/replay-guard.js";
 import { createEvidenceService } from "../evidence/evidence-service.js";
 import { createAddressGuard } from "../http/address-guard.js";
 import { createAuthenticate } from "../http/authenticate.js";
+import { createAuthenticateClient } from "../http/authenticate-client.js";
 import { createHttpApp } from "../http/http-app.js";
 import { createRateLimit } from "../http/rate-limit.js";
 import { adminRoutes } from "../http/routes/admin-routes.js";
@@ -17,6 +19,7 @@ import { evidenceRoutes } from "../http/routes/evidence-routes.js";
 import { healthRoutes } from "../http/routes/health-routes.js";
 import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
+import { createIntrospectionService } from "../introspection/introspection-service.js";
 import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
 import { createResolveCredential } from "../revocation/resolve-credential.js";
 import { createRetryRevocation } from "../revocation/retry-revocation.js";
@@ -25,6 +28,7 @@ import { createTaskDetails } from "../tasks/task-details.js";
 import { createTaskService } from "../tasks/task-service.js";
 import type { CoreServices } from "./core-services.js";
 import type { Infrastructure } from "./infrastructure.js";
+import { buildResourceServerAuthenticator } from "./resource-servers.js";
 
 /** The api-only services: tasks, admin powers, audit reads and evidence, each deciding its own access. */
 function buildApiServices(infra: Infrastructure, core: CoreServices) {
@@ -85,6 +89,7 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       audit,
       now: () => clock.now(),
     }),
+    introspection: createIntrospectionService({ signer: infra.signer, credentials, decide, clock }),
     auditService: createAuditService({ audit, checkpoints: infra.checkpoints, decide, clock }),
     evidence: createEvidenceService({
       tasks,
@@ -121,6 +126,13 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       topAddresses: 5,
     },
   });
+  const authenticate = createAuthenticate({
+    verifier: core.verifier,
+    rejections,
+    guard,
+    issuerName: createIssuerNamer(config.issuers),
+    logger,
+  });
   const app = createHttpApp({
     logger,
     storeReady: () => redis.status === "ready",
@@ -139,11 +151,18 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
         });
         next(refused);
       }),
-    authenticate: createAuthenticate({
-      verifier: core.verifier,
+    authenticate,
+    authenticateClient: createAuthenticateClient({
+      bearer: authenticate,
+      clients: buildResourceServerAuthenticator({
+        config,
+        env: infra.env,
+        replayGuard: createRedisReplayGuard({ redis, keyPrefix, clock }),
+        clock,
+        logger,
+      }),
       rejections,
       guard,
-      issuerName: createIssuerNamer(config.issuers),
       logger,
     }),
     rateLimit: createRateLimit({ redis, keyPrefix, perMinute: config.limits.requests_per_minute, clock }),
@@ -152,14 +171,12 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       jwksRoute(infra.signer),
       ...extraPublicRoutes,
     ],
+    clientRoutes: [
+      { path: "/introspect", router: introspectRoute({ introspection: services.introspection }) },
+    ],
     v1: [
       { path: "/tasks", router: evidenceRoutes({ evidence: services.evidence }) },
       { path: "/tasks", router: taskRoutes({ ...services, clock }) },
-      {
-        path: "/introspect",
-        router: introspectRoute(infra.signer),
-        bodyTypes: ["application/json", "application/x-www-form-urlencoded"],
-      },
       {
         path: "/approvals",
         router: approvalRoutes({ approvals: core.approvals, listApprovals: services.listApprovals }),

@@ -31,6 +31,10 @@ when { principal.subject like "approver*" };
 
 @id("operator")
 permit (principal == Credbroker::Workload::"ci:operator", action == Credbroker::Action::"ReadAudit", resource);
+
+@id("ci-introspect-own-tokens")
+permit (principal, action == Credbroker::Action::"Introspect", resource)
+when { principal.issuer == "ci" && context.caller_is_agent };
 `;
 
 const WEBHOOK_SECRET = Buffer.alloc(32, 9);

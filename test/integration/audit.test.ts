@@ -355,7 +355,7 @@ describe("no secrets at rest or in logs", () => {
     for (let i = 0; i < 3; i++) await issue(parent.task_id);
     await issue(child.task_id, subAgent);
     const introspected = await h.call("POST", "/v1/introspect", {
-      token: agent,
+      token: subAgent,
       body: { token: [...secrets].at(-1) },
     });
     expect(introspected.body.active).toBe(true);

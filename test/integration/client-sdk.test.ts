@@ -39,6 +39,10 @@ when { context.reason == "bulk delete" };
 @id("approvers")
 permit (principal, action == Credbroker::Action::"Approve", resource)
 when { principal.subject like "approver*" };
+
+@id("ci-introspect-own-tokens")
+permit (principal, action == Credbroker::Action::"Introspect", resource)
+when { principal.issuer == "ci" && context.caller_is_agent };
 `;
 
 let h: Harness;

@@ -38,8 +38,9 @@ async function issue(taskId: string, token = agent, profile = "tickets-api") {
 
 const getTask = async (taskId: string, token = agent) =>
   (await h.call("GET", `/v1/tasks/${taskId}`, { token })).body;
+/** As the operator, whom the test policy lets introspect every token, whoever's agent it was issued to. */
 const introspect = async (jwt: string) =>
-  (await h.call("POST", "/v1/introspect", { token: agent, body: { token: jwt } })).body;
+  (await h.call("POST", "/v1/introspect", { token: operator, body: { token: jwt } })).body;
 
 const waitForState = (taskId: string, state: string, timeoutMs = 8_000, token = agent) =>
   waitFor(

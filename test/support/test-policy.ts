@@ -1,4 +1,8 @@
-/** The policy most integration tests run under: workloads of issuer "ci" may run tasks and get signer credentials. */
+/**
+ * The policy most integration tests run under: workloads of issuer "ci" may run tasks and get signer
+ * credentials, and introspect the tokens issued to them; "ci:operator" has the operator powers and may
+ * introspect any token; a resource server may introspect tokens for its own audiences.
+ */
 export const TEST_POLICY = `
 @id("ci-tasks")
 permit (principal is Credbroker::Workload, action in [Credbroker::Action::"OpenTask", Credbroker::Action::"DelegateTask",
@@ -13,6 +17,17 @@ when { principal.issuer == "ci" };
 @id("ci-operator")
 permit (principal == Credbroker::Workload::"ci:operator", action in [Credbroker::Action::"EmergencyRevoke",
   Credbroker::Action::"ReadAudit", Credbroker::Action::"RotateKeys"], resource);
+
+@id("ci-introspect-own-tokens")
+permit (principal is Credbroker::Workload, action == Credbroker::Action::"Introspect", resource)
+when { principal.issuer == "ci" && context.caller_is_agent };
+
+@id("ci-operator-introspect")
+permit (principal == Credbroker::Workload::"ci:operator", action == Credbroker::Action::"Introspect", resource);
+
+@id("rs-introspect-own-audience")
+permit (principal is Credbroker::ResourceServer, action == Credbroker::Action::"Introspect", resource)
+when { principal.audiences.contains(context.audience) };
 
 @id("no-blocked-agent")
 forbid (principal, action, resource) when { principal.subject == "blocked" };

@@ -1,7 +1,7 @@
-import express, { Router } from "express";
-import { TransientProviderError } from "../../../providers/provider-errors.js";
+import { Router } from "express";
 import type { SignerProvider } from "../../../providers/signer/signer-provider.js";
-import { BrokerError } from "../../shared/errors.js";
+import type { IntrospectionService } from "../../introspection/introspection-service.js";
+import { principalOf } from "../principal-of.js";
 import { introspectBody } from "../schemas.js";
 import { parseInput } from "../validate.js";
 
@@ -15,20 +15,17 @@ export function jwksRoute(signer: Pick<SignerProvider, "jwks">): Router {
   return router;
 }
 
-/** `POST /v1/introspect` (RFC 7662), behind authentication; JSON or form-encoded. */
-export function introspectRoute(signer: Pick<SignerProvider, "introspect">): Router {
+/**
+ * `POST /v1/introspect` (RFC 7662), JSON or form-encoded. Mounted as a client route: the form body is
+ * parsed and the caller authenticated (workload assertion or resource-server client) before it runs.
+ */
+export function introspectRoute(deps: { introspection: IntrospectionService }): Router {
   const router = Router();
-  router.post("/", express.urlencoded({ extended: false, limit: "64kb" }), async (req, res) => {
+  router.post("/", async (req, res) => {
     const body = parseInput(introspectBody, req.body);
-    try {
-      res.setHeader("Cache-Control", "no-store");
-      res.json(await signer.introspect(body.token));
-    } catch (cause) {
-      if (cause instanceof TransientProviderError) {
-        throw new BrokerError("unavailable", "The broker cannot check revocation right now.", { cause });
-      }
-      throw cause;
-    }
+    const answer = await deps.introspection.introspect(principalOf(req), body.token);
+    res.setHeader("Cache-Control", "no-store");
+    res.json(answer);
   });
   return router;
 }

@@ -16,6 +16,7 @@ describe("the client SDK's error codes", () => {
     const codes: Record<BrokerErrorCode, true> = {
       invalid_request: true,
       invalid_assertion: true,
+      invalid_client: true,
       policy_denied: true,
       not_found: true,
       task_not_open: true,

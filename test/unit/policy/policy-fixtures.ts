@@ -162,3 +162,33 @@ export function brokerRequest(
       : { now: 1_800_000_000 };
   return { action, principal, resource: { type: "Broker" }, context };
 }
+
+/** A resource server declared for the tickets API's audience, as the policy sees it. */
+export const ticketsResourceServer: PolicyPrincipal = {
+  id: "rs:tickets-api",
+  issuer: "rs",
+  subject: "tickets-api",
+  kind: "resource_server",
+  tags: {},
+  resourceServer: { audiences: ["https://tickets.internal"] },
+};
+
+/** `Introspect` of a tickets-api token issued to `agent`; `audience` is the token's `aud`. */
+export function introspectRequest(
+  principal: PolicyPrincipal,
+  ask: { audience?: string; callerIsAgent?: boolean } = {},
+): PolicyRequest {
+  return {
+    action: "Introspect",
+    principal,
+    resource: { type: "Profile", id: "tickets-api", provider: "signer" },
+    context: {
+      audience: ask.audience ?? "https://tickets.internal",
+      scopes: ["tickets:read"],
+      task_id: "tsk_root",
+      agent: agent.id,
+      caller_is_agent: ask.callerIsAgent ?? false,
+      now: 1_800_000_000,
+    },
+  };
+}

@@ -10,11 +10,13 @@ import {
   brokerRequest,
   captureLogger,
   credentialRequest,
+  introspectRequest,
   operator,
   outsider,
   policyDir,
   REPO_ROOT,
   taskRequest,
+  ticketsResourceServer,
 } from "./policy-fixtures.js";
 
 const TASK_ACTIONS = ["OpenTask", "DelegateTask", "CloseTask", "ReadTask"] as const;
@@ -34,6 +36,8 @@ describe("examples/policies/example.cedar", () => {
       "operator-broker-powers",
       "operator-approves-others",
       "never-the-requester",
+      "resource-servers-introspect",
+      "ci-agents-introspect-own-tokens",
     ]);
   });
 
@@ -114,6 +118,21 @@ describe("examples/policies/example.cedar", () => {
     expect(engine.authorize(approveRequest(operator, operator.id))).toMatchObject({ effect: "deny" });
     expect(engine.authorize(approveRequest(agent, operator.id))).toMatchObject({ effect: "deny" });
   });
+
+  it("lets a token be introspected by its audience's resource server, its agent and the operator only", () => {
+    const allowed = [
+      [introspectRequest(ticketsResourceServer), "resource-servers-introspect"],
+      [introspectRequest(agent, { callerIsAgent: true }), "ci-agents-introspect-own-tokens"],
+      [introspectRequest(operator), "operator-broker-powers"],
+    ] as const;
+    for (const [request, policy] of allowed) {
+      expect(engine.authorize(request)).toMatchObject({ effect: "allow", policyIds: [policy] });
+    }
+    const otherAudience = introspectRequest(ticketsResourceServer, { audience: "https://reports.internal" });
+    for (const request of [introspectRequest(outsider), introspectRequest(agent), otherAudience]) {
+      expect(engine.authorize(request)).toMatchObject({ effect: "deny", policyIds: [] });
+    }
+  });
 });
 
 describe("policies/default.cedar", () => {
@@ -127,6 +146,8 @@ describe("policies/default.cedar", () => {
       brokerRequest("EmergencyRevoke", operator),
       brokerRequest("ReadAudit", operator),
       brokerRequest("RotateKeys", operator),
+      introspectRequest(operator),
+      introspectRequest(ticketsResourceServer),
     ];
     for (const request of requests) {
       expect(engine.authorize(request)).toEqual({

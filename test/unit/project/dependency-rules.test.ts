@@ -71,7 +71,9 @@ const CONCRETE_PROVIDER_EXCEPTIONS: Record<string, string> = {
   "src/config/config-schema.ts -> providers/vault/vault-config.ts":
     "the broker's config composes each provider's own config schema",
   "src/http/routes/signer-routes.ts -> providers/signer/signer-provider.ts":
-    "JWKS and introspection are the signer's own endpoints, served over its SignerProvider",
+    "JWKS is the signer's own endpoint, served over its SignerProvider",
+  "src/introspection/introspection-service.ts -> providers/signer/signer-provider.ts":
+    "introspection answers for signer tokens, through the SignerProvider's introspect",
   "src/audit/audit-checkpoints.ts -> providers/signer/document-signer.ts":
     "audit checkpoints are signed with the signer's document signer",
   "src/audit/audit-checkpoints.ts -> providers/signer/signer-keys.ts":
