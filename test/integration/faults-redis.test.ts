@@ -73,6 +73,8 @@ beforeAll(async () => {
         },
       },
       revocation: { attempts: 10, backoff_ms: 100, reconcile_interval_seconds: 1, pending_grace_seconds: 2 },
+      // One principal drives the load test: its rate limit and task quota must not be what answers.
+      limits: { requests_per_minute: 100_000, open_tasks_per_principal: 10_000 },
     },
     env: {
       TEST_VAULT_TOKEN: vault.brokerToken,
