@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { BrokerRole } from "./app.js";
@@ -5,6 +6,22 @@ import { registerOperatorCommands } from "./cli/operator-commands.js";
 import { ConfigError } from "./config/load-config.js";
 import { readDevState } from "./dev/dev-state.js";
 import { createOidcIssuer } from "./dev/oidc-issuer.js";
+
+/** The version in package.json (the repository's, or the installed package's). */
+function packageVersion(): string {
+  // src/main.ts in a checkout, dist/src/main.js in the image.
+  for (const relative of ["../package.json", "../../package.json"]) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8")) as {
+        version?: unknown;
+      };
+      if (typeof manifest.version === "string") return manifest.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return "unknown";
+}
 
 /** The dev issuer's audience (kept here so `--help` does not load dev mode). */
 const DEV_AUDIENCE = "credbroker";
@@ -47,7 +64,14 @@ async function serve(options: { config: string; role: string }): Promise<void> {
   const { config, configDir } = loadConfigFile(options.config);
   const broker = await createBroker({ config, configDir, role, logger });
   const uninstall = installSighupReload(broker.policy, logger);
-  const port = await broker.listen();
+  const port = await broker.listen().catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    const which =
+      role === "worker"
+        ? `server.worker_port ${config.server.worker_port} (or CREDBROKER_WORKER_PORT)`
+        : `server.port ${config.server.port} (or CREDBROKER_PORT)`;
+    throw new Error(`${config.server.host}: the port is in use; change ${which}, or stop what holds it`);
+  });
   if (role !== "worker") logger.info({ port, role }, "credbroker listening");
   else logger.info({ role, health_port: port }, "credbroker worker started");
   onShutdown(async () => {
@@ -73,9 +97,31 @@ async function token(options: { sub: string; ttl: string; aud?: string }): Promi
   process.stdout.write(`${jwt}\n`);
 }
 
-async function verify(options: { jwks: string; token: string; audience?: string }): Promise<void> {
+/** The token to verify: `--token`, else `--token-file` (`-` for stdin), so it need not sit in shell history. */
+async function tokenToVerify(options: { token?: string; tokenFile?: string }): Promise<string> {
+  if (options.token) return options.token;
+  if (!options.tokenFile)
+    throw new Error("give the token with --token-file <file> (or - for stdin), or --token");
+  const raw = options.tokenFile === "-" ? await readStdin() : readFileSync(options.tokenFile, "utf8");
+  const token = raw.trim();
+  if (!token) throw new Error(`no token in ${options.tokenFile === "-" ? "stdin" : options.tokenFile}`);
+  return token;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function verify(options: {
+  jwks: string;
+  token?: string;
+  tokenFile?: string;
+  audience?: string;
+}): Promise<void> {
   const { payload, protectedHeader } = await jwtVerify(
-    options.token,
+    await tokenToVerify(options),
     createRemoteJWKSet(new URL(options.jwks)),
     {
       typ: "at+jwt",
@@ -87,7 +133,9 @@ async function verify(options: { jwks: string; token: string; audience?: string 
   );
 }
 
-const program = new Command("credbroker").description("Ephemeral, task-scoped credentials for AI agents");
+const program = new Command("credbroker")
+  .description("Ephemeral, task-scoped credentials for AI agents")
+  .version(packageVersion(), "-V, --version", "print the version");
 program
   .command("serve")
   .description("run the broker from a config file")
@@ -114,7 +162,8 @@ program
   .command("verify")
   .description("verify a signer-issued access token against a JWKS, as a resource server would")
   .requiredOption("--jwks <url>", "JWKS URL, e.g. http://127.0.0.1:8080/.well-known/jwks.json")
-  .requiredOption("--token <jwt>", "the access token")
+  .option("--token-file <file>", "file holding the access token; - reads it from stdin")
+  .option("--token <jwt>", "the access token itself (ends up in shell history: prefer --token-file)")
   .option("--audience <aud>", "required audience")
   .action(verify);
 registerOperatorCommands(program);

@@ -67,6 +67,12 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
   const load = (): ActivePolicySet => {
     const set = loadPolicyFiles(files, baseDir);
     for (const warning of set.warnings) logger.warn({ warning }, "policy validation warning");
+    if (set.policies.size === 0) {
+      logger.warn(
+        { files },
+        "no policies are loaded: every action is denied (set policy.files; examples/policies/ has examples)",
+      );
+    }
     // Keyed by content: a new set never replaces the active one in cedar-wasm's cache before it is
     // ready, and reloading an unchanged set reuses its entry (the cache has no eviction).
     const policySetId = `credbroker-policies:${set.hash}`;
