@@ -125,7 +125,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     if (decision.effect === "approval_required") {
       return { kind: "held_for_approval", held: { principal, task, provider, request: input, decision } };
     }
-    if (decision.effect !== "allow") throw policyDenied("RequestCredential", decision);
+    if (decision.effect !== "allow") throw policyDenied("RequestCredential", decision, principal.id);
     await deps.quotas.issueCredential(task.id);
     return { kind: "issued", issued: await deps.issue(principal, task, provider, input, decision) };
   }
@@ -139,7 +139,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     const task = await loadTask(principal, taskId);
     const provider = resolveProvider(task, input);
     const decision = await decideIssue(principal, task, provider, input, true);
-    if (decision.effect !== "allow") throw policyDenied("RequestCredential", decision);
+    if (decision.effect !== "allow") throw policyDenied("RequestCredential", decision, principal.id);
     return deps.issue(principal, task, provider, input, decision);
   }
 

@@ -44,7 +44,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps) {
       { taskId: task.id },
     );
     if (audit.effect === "allow") return;
-    if (read) throw policyDenied("ReadTask", read);
+    if (read) throw policyDenied("ReadTask", read, principal.id);
     throw notFound("Task");
   }
 

@@ -35,10 +35,18 @@ export function createDecider(deps: {
 
 export type Decide = ReturnType<typeof createDecider>;
 
-/** The 403 for a decision that is not `allow`, naming the policies that decided. */
-export function policyDenied(action: PolicyAction, decision: Decision): BrokerError {
-  return new BrokerError("policy_denied", `The policy does not allow ${action} here.`, {
-    details: { policies: decision.policyIds, policy_set_hash: decision.policySetHash },
+/**
+ * The 403 for a decision that is not `allow`: names the principal, the action and the policies that decided
+ * (ids, never policy text), so a caller can tell which check failed.
+ */
+export function policyDenied(action: PolicyAction, decision: Decision, principalId?: string): BrokerError {
+  const who = principalId ? `${principalId} to ` : "";
+  const why =
+    decision.policyIds.length > 0
+      ? ` (decided by ${decision.policyIds.join(", ")})`
+      : " (no policy permits it)";
+  return new BrokerError("policy_denied", `The policy does not allow ${who}${action} here${why}.`, {
+    details: { policies: decision.policyIds, policy_set_hash: decision.policySetHash, action },
   });
 }
 
@@ -49,6 +57,6 @@ export async function requireAllowed(
   taskId: string | null,
 ): Promise<Decision> {
   const decision = await decide(request, { taskId });
-  if (decision.effect !== "allow") throw policyDenied(request.action, decision);
+  if (decision.effect !== "allow") throw policyDenied(request.action, decision, request.principal.id);
   return decision;
 }

@@ -52,7 +52,7 @@ export interface InputIssue {
 export interface BrokerErrorDetailsByCode {
   invalid_request: { issues: InputIssue[] };
   invalid_assertion: { reason: string };
-  policy_denied: { policies: string[]; policy_set_hash?: string; rule?: string };
+  policy_denied: { policies: string[]; policy_set_hash?: string; rule?: string; action?: string };
   approval_not_pending: { state: string; reason?: string | null };
   /** `profile` for a credential request; `profiles` for a task naming unknown ones. */
   unknown_profile: { profile?: string; profiles?: string[] };
