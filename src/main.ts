@@ -86,10 +86,13 @@ async function dev(options: { port: string }): Promise<void> {
   onShutdown(stop);
 }
 
-async function token(options: { sub: string; ttl: string; aud?: string }): Promise<void> {
+async function token(options: { sub: string; ttl: string; aud?: string; port?: string }): Promise<void> {
   const state = readDevState(process.cwd());
   if (!state) throw new Error("no dev state here: start the broker with `npm start` in this directory first");
-  const issuer = await createOidcIssuer({ issuerUrl: state.issuerUrl, keys: state.issuerKeys });
+  const issuerUrl = options.port ? `http://127.0.0.1:${options.port}/dev/oidc` : state.issuerUrl;
+  const keys = state.issuers[issuerUrl];
+  if (!keys) throw new Error(`no dev broker has run on port ${options.port} in this directory`);
+  const issuer = await createOidcIssuer({ issuerUrl, keys });
   const jwt = await issuer.mint(
     { sub: options.sub, aud: options.aud ?? state.audience },
     { expiresInSeconds: Number(options.ttl) },
@@ -157,6 +160,7 @@ program
   .requiredOption("--sub <name>", "subject; the principal becomes dev:<name>")
   .option("--ttl <seconds>", "lifetime", "3600")
   .option("--aud <audience>", "audience (default: the broker's)")
+  .option("--port <port>", "the dev broker on this port (default: the one started last here)")
   .action(token);
 program
   .command("verify")

@@ -32,7 +32,7 @@ export async function startDevMode(options: {
   const keyPrefix = env.CREDBROKER_KEY_PREFIX ?? (secrets.keyPrefix || newDevPrefix());
   const issuer = await createOidcIssuer({
     issuerUrl,
-    keys: previous?.issuerUrl === issuerUrl ? previous.issuerKeys : undefined,
+    keys: previous?.issuers[issuerUrl],
   });
   writeDevState({
     dir: devDir(options.cwd),
@@ -42,6 +42,7 @@ export async function startDevMode(options: {
     issuerKeys: issuer.exportKeys(),
     issuerUrl,
     audience: DEV_AUDIENCE,
+    issuers: { ...previous?.issuers, [issuerUrl]: issuer.exportKeys() },
   });
 
   const config = parseConfig(

@@ -13,9 +13,15 @@ export interface DevState {
   auditKey: string;
   /** Redis key prefix of this checkout's dev broker: two checkouts sharing a local Redis never collide. */
   keyPrefix: string;
+  /** The issuer of the dev broker started last (what `credbroker token` uses without `--port`). */
   issuerKeys: JWK[];
   issuerUrl: string;
   audience: string;
+  /**
+   * Every dev broker's issuer keys, by issuer URL (one per port): a second `credbroker dev` on another port
+   * keeps the first one's keys, and a restart reuses its own, so tokens survive both.
+   */
+  issuers: Record<string, JWK[]>;
 }
 
 const stateFile = z.object({
@@ -25,6 +31,7 @@ const stateFile = z.object({
   issuerKeys: z.array(z.record(z.string(), z.unknown())),
   issuerUrl: z.string(),
   audience: z.string(),
+  issuers: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))).default({}),
 });
 
 export const devDir = (cwd: string): string => path.join(cwd, ".credbroker-dev");
@@ -33,7 +40,9 @@ export function readDevState(cwd: string): DevState | null {
   const file = path.join(devDir(cwd), "state.json");
   if (!existsSync(file)) return null;
   const raw = stateFile.parse(JSON.parse(readFileSync(file, "utf8")));
-  return { dir: devDir(cwd), ...raw, issuerKeys: raw.issuerKeys as JWK[] };
+  const issuers: Record<string, JWK[]> = { [raw.issuerUrl]: raw.issuerKeys as JWK[] };
+  for (const [url, keys] of Object.entries(raw.issuers)) issuers[url] = keys as JWK[];
+  return { dir: devDir(cwd), ...raw, issuerKeys: raw.issuerKeys as JWK[], issuers };
 }
 
 export function writeDevState(state: DevState): void {
