@@ -101,7 +101,7 @@ export function createJwksCache(deps: JwksCacheDeps): JwksCache {
     } catch (err) {
       lastAttemptFailed = true;
       logger.warn(
-        { issuer: issuer.name, jwks_uri: jwksUri, error: err instanceof Error ? err.message : String(err) },
+        { issuer: issuer.name, jwks_uri: jwksUri, error: describeFetchError(err) },
         keySet ? "JWKS refresh failed; still using the last good key set" : "JWKS fetch failed; no keys yet",
       );
     }
@@ -198,4 +198,20 @@ function toPublicKeySet(document: Record<string, unknown>): JSONWebKeySet {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The real cause of a failed fetch: undici says only "fetch failed" and keeps the reason (an unknown CA,
+ * a refused connection, a DNS failure) in `cause`, with its code.
+ */
+export function describeFetchError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const causes: string[] = [err.message];
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    causes.push(code && !cause.message.includes(code) ? `${cause.message} (${code})` : cause.message);
+    cause = cause.cause;
+  }
+  return causes.join(": ");
 }

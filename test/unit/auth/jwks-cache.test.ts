@@ -224,3 +224,18 @@ describe("issuer key cache", () => {
     await expect(verifier().verify(token)).resolves.toMatchObject({ id: "ci:alice" });
   });
 });
+
+describe("a failed JWKS fetch is logged with its real cause", () => {
+  it("names undici's cause (e.g. an unknown CA) instead of 'fetch failed'", async () => {
+    const { describeFetchError } = await import("../../../src/auth/jwks-cache.js");
+    const tls = Object.assign(new Error("unable to verify the first certificate"), {
+      code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    });
+    expect(describeFetchError(new TypeError("fetch failed", { cause: tls }))).toBe(
+      "fetch failed: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)",
+    );
+    const { freePort } = await import("../../../src/dev/dev-redis.js");
+    const refused = await fetch(`http://127.0.0.1:${await freePort()}/jwks.json`).catch((err: unknown) => err);
+    expect(describeFetchError(refused)).toMatch(/^fetch failed: .*ECONNREFUSED/);
+  });
+});
