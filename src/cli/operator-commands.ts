@@ -5,6 +5,7 @@ import { DEFAULT_BROKER_URL } from "./cli-context.js";
 import { registerCredentialCommands } from "./credentials-commands.js";
 import { registerEvidenceCommand } from "./evidence-command.js";
 import { registerKeyCommands } from "./keys-command.js";
+import { registerPolicyCommands } from "./policy-commands.js";
 import { registerRevokeCommands } from "./revoke-command.js";
 import { registerTaskCommands } from "./tasks-commands.js";
 
@@ -27,5 +28,6 @@ export function registerOperatorCommands(program: Command): void {
   registerAuditCommands(program);
   registerEvidenceCommand(program);
   registerKeyCommands(program);
+  registerPolicyCommands(program);
   program.addHelpText("after", OPERATOR_HELP);
 }

@@ -235,7 +235,9 @@ describe("a failed JWKS fetch is logged with its real cause", () => {
       "fetch failed: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)",
     );
     const { freePort } = await import("../../../src/dev/dev-redis.js");
-    const refused = await fetch(`http://127.0.0.1:${await freePort()}/jwks.json`).catch((err: unknown) => err);
+    const refused = await fetch(`http://127.0.0.1:${await freePort()}/jwks.json`).catch(
+      (err: unknown) => err,
+    );
     expect(describeFetchError(refused)).toMatch(/^fetch failed: .*ECONNREFUSED/);
   });
 });
