@@ -2,8 +2,10 @@ import type { Command } from "commander";
 import { expectShape } from "./api-client.js";
 import { rotateResult } from "./api-schemas.js";
 import { connect, operatorAction, print, printJson, withConnection } from "./cli-context.js";
+import { confirm } from "./confirm.js";
 
 async function rotate(command: Command): Promise<void> {
+  await confirm("this makes a new signing key current", command.opts<{ yes?: boolean }>().yes);
   const { client, json } = connect(command);
   const answer = await client.post("/v1/admin/keys/rotate");
   if (json) return printJson(answer);
@@ -22,6 +24,7 @@ export function registerKeyCommands(program: Command): void {
     keys
       .command("rotate")
       .description("make a new signing key current (POST /v1/admin/keys/rotate)")
+      .option("--yes", "confirm without being asked")
       .action(operatorAction(async (_options: unknown, command: Command) => rotate(command))),
   );
 }

@@ -12,6 +12,7 @@ import {
   withConnection,
 } from "./cli-context.js";
 import { CliError, EXIT } from "./cli-errors.js";
+import { confirm } from "./confirm.js";
 import { formatTable } from "./table.js";
 
 const POLL_INTERVAL_MS = 500;
@@ -29,6 +30,7 @@ const revokeOptions = z.object({
   provider: z.string().min(1).optional(),
   all: z.boolean().optional(),
   dryRun: z.boolean().optional(),
+  yes: z.boolean().optional(),
   reason: z.string().min(1, "give the reason recorded in the audit log"),
   ...waitOptions,
 });
@@ -121,6 +123,8 @@ function finish(status: RevocationStatus, json: boolean): void {
 async function revoke(command: Command): Promise<void> {
   const options = parseOptions(revokeOptions, command);
   const selector = selectorOf(options);
+  if (selector.all && !options.dryRun)
+    await confirm("this revokes every open task's credentials", options.yes);
   const { client, json } = connect(command);
   const started = expectShape(
     revocationStatus,
@@ -174,6 +178,7 @@ export function registerRevokeCommands(program: Command): void {
       .option("--provider <provider>", "every task holding a live credential of this provider")
       .option("--all", "every open task")
       .option("--dry-run", "only count what would be revoked")
+      .option("--yes", "confirm --all without being asked")
       .requiredOption("--reason <text>", "why; recorded in the audit log")
       .option("--wait", "poll until every credential settled, showing progress")
       .option("--timeout <seconds>", "give up waiting after this long", "300")

@@ -102,7 +102,7 @@ describe("operator CLI: configuration and errors", () => {
       const [noToken, badToken, refused, usage, unreadable] = await Promise.all([
         cli(["tasks", "ls"]),
         cli(["tasks", "ls"], { env: { CREDBROKER_TOKEN: "not-a-jwt" } }),
-        cli(["keys", "rotate"], { as: "lister" }),
+        cli(["keys", "rotate", "--yes"], { as: "lister" }),
         cli(["revoke", "--agent", "x", "--all", "--reason", "two selectors"], { as: "operator" }),
         cli(["tasks", "ls", "--token-file", path.join(dir, "missing.token")]),
       ]);
@@ -414,7 +414,17 @@ describe("operator CLI against a live broker", () => {
       const before = (await h.call("GET", "/.well-known/jwks.json")).body.keys.map(
         (k: { kid: string }) => k.kid,
       );
-      const rotated = await cli(["keys", "rotate", "--json"], { as: "operator" });
+      const unconfirmed = await cli(["keys", "rotate"], { as: "operator" });
+      expect(unconfirmed.code).toBe(1);
+      expect(unconfirmed.stderr).toContain("add --yes to confirm");
+      const unchanged = (await h.call("GET", "/.well-known/jwks.json")).body.keys.map(
+        (k: { kid: string }) => k.kid,
+      );
+      expect(unchanged).toEqual(before);
+      const all = await cli(["revoke", "--all", "--reason", "drill"], { as: "operator" });
+      expect(all.code).toBe(1);
+      expect(all.stderr).toContain("add --yes to confirm");
+      const rotated = await cli(["keys", "rotate", "--json", "--yes"], { as: "operator" });
       expect(rotated.code, rotated.stderr).toBe(0);
       const { kid, previous_kid } = JSON.parse(rotated.stdout);
       expect(before).toContain(previous_kid);
@@ -422,7 +432,7 @@ describe("operator CLI against a live broker", () => {
         (k: { kid: string }) => k.kid,
       );
       expect(after).toEqual(expect.arrayContaining([kid, previous_kid]));
-      const human = await cli(["keys", "rotate"], { as: "operator" });
+      const human = await cli(["keys", "rotate", "--yes"], { as: "operator" });
       expect(human.stdout).toMatch(new RegExp(`^signing key rotated: new kid \\S+; ${kid} stays published`));
     },
     SLOW,
