@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerApprovalCommands } from "./approvals-commands.js";
 import { registerAuditCommands } from "./audit-commands.js";
+import { registerAwsCommands } from "./aws-command.js";
 import { DEFAULT_BROKER_URL } from "./cli-context.js";
 import { registerCredentialCommands } from "./credentials-commands.js";
 import { registerEvidenceCommand } from "./evidence-command.js";
@@ -29,5 +30,6 @@ export function registerOperatorCommands(program: Command): void {
   registerEvidenceCommand(program);
   registerKeyCommands(program);
   registerPolicyCommands(program);
+  registerAwsCommands(program);
   program.addHelpText("after", OPERATOR_HELP);
 }

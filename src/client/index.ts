@@ -19,6 +19,14 @@ export {
   assertionFromFunction,
 } from "./assertion-source.js";
 export {
+  type AwsCredentials,
+  awsCredentialProvider,
+  awsCredentials,
+  type CredentialProcessOutput,
+  type CredentialSource,
+  credentialProcessOutput,
+} from "./aws.js";
+export {
   type ApprovalsApi,
   type BrokerClient,
   type BrokerClientOptions,
