@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { BrokerRole } from "./app.js";
+import { CliError } from "./cli/cli-errors.js";
 import { registerOperatorCommands } from "./cli/operator-commands.js";
 import { ConfigError } from "./config/load-config.js";
 import { readDevState } from "./dev/dev-state.js";
@@ -175,5 +176,5 @@ registerOperatorCommands(program);
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
   else process.stderr.write(`credbroker: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  process.exit(err instanceof CliError ? err.exitCode : 1);
 });

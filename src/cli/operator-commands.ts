@@ -4,6 +4,7 @@ import { registerAuditCommands } from "./audit-commands.js";
 import { registerAwsCommands } from "./aws-command.js";
 import { DEFAULT_BROKER_URL } from "./cli-context.js";
 import { registerCredentialCommands } from "./credentials-commands.js";
+import { registerDoctorCommand } from "./doctor-command.js";
 import { registerEvidenceCommand } from "./evidence-command.js";
 import { registerKeyCommands } from "./keys-command.js";
 import { registerPolicyCommands } from "./policy-commands.js";
@@ -31,5 +32,6 @@ export function registerOperatorCommands(program: Command): void {
   registerKeyCommands(program);
   registerPolicyCommands(program);
   registerAwsCommands(program);
+  registerDoctorCommand(program);
   program.addHelpText("after", OPERATOR_HELP);
 }
