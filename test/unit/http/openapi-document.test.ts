@@ -1,7 +1,21 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import type { z } from "zod";
+import type { AuditPage } from "../../../src/audit/audit-log.js";
+import type { VerifyResult } from "../../../src/audit/audit-verify.js";
 import { RESPONSE_COMPONENTS, requestComponents } from "../../../src/http/openapi/openapi-document.js";
 import { OPERATIONS } from "../../../src/http/openapi/operations.js";
+import type {
+  approvalResponse,
+  auditPageResponse,
+  auditVerifyResponse,
+  credentialResponse,
+  issuedCredentialResponse,
+  revocationStatusResponse,
+  taskResponse,
+} from "../../../src/http/openapi/response-schemas.js";
+import type { approvalView, credentialView, issuedView, taskView } from "../../../src/http/views.js";
+import type { RevocationStatus } from "../../../src/revocation/emergency-revocation.js";
 
 const API_DOC = readFileSync(new URL("../../../docs/api.md", import.meta.url), "utf8");
 
@@ -26,5 +40,21 @@ describe("the OpenAPI route table", () => {
       (route) => !API_DOC.includes(`\`${route}`),
     );
     expect(missing).toEqual([]);
+  });
+});
+
+describe("the response schemas and the views", () => {
+  it("every view's output is assignable to its response schema (checked by tsc)", () => {
+    expectTypeOf<ReturnType<typeof taskView>>().toExtend<z.output<typeof taskResponse>>();
+    expectTypeOf<ReturnType<typeof credentialView>>().toExtend<z.output<typeof credentialResponse>>();
+    expectTypeOf<ReturnType<typeof issuedView>>().toExtend<z.output<typeof issuedCredentialResponse>>();
+    // The view's `state` is typed wider than it is (TypeScript does not narrow through `redeemed`); the
+    // integration test checks its values.
+    expectTypeOf<Omit<ReturnType<typeof approvalView>, "state">>().toExtend<
+      Omit<z.output<typeof approvalResponse>, "state">
+    >();
+    expectTypeOf<RevocationStatus>().toExtend<z.output<typeof revocationStatusResponse>>();
+    expectTypeOf<VerifyResult>().toExtend<z.output<typeof auditVerifyResponse>>();
+    expectTypeOf<AuditPage>().toExtend<z.output<typeof auditPageResponse>>();
   });
 });
