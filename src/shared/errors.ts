@@ -39,6 +39,12 @@ const STATUS: Record<BrokerErrorCode, number> = {
   internal_error: 500,
 };
 
+/** Every code, for the OpenAPI document's enum. */
+export const BROKER_ERROR_CODES = Object.keys(STATUS) as [BrokerErrorCode, ...BrokerErrorCode[]];
+
+/** The HTTP status a code is answered with. */
+export const errorStatus = (code: BrokerErrorCode): number => STATUS[code];
+
 /** One field problem of an `invalid_request`. */
 export interface InputIssue {
   path: string;

@@ -11,12 +11,14 @@ import { createAddressGuard } from "../http/address-guard.js";
 import { createAuthenticate } from "../http/authenticate.js";
 import { createAuthenticateClient } from "../http/authenticate-client.js";
 import { createHttpApp } from "../http/http-app.js";
+import { buildOpenApiDocument } from "../http/openapi/openapi-document.js";
 import { createRateLimit } from "../http/rate-limit.js";
 import { adminRoutes } from "../http/routes/admin-routes.js";
 import { approvalRoutes } from "../http/routes/approval-routes.js";
 import { auditRoutes } from "../http/routes/audit-routes.js";
 import { evidenceRoutes } from "../http/routes/evidence-routes.js";
 import { healthRoutes } from "../http/routes/health-routes.js";
+import { openApiRoute } from "../http/routes/openapi-routes.js";
 import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
 import { createIntrospectionService } from "../introspection/introspection-service.js";
@@ -169,6 +171,7 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
     publicRoutes: [
       healthRoutes({ registry: infra.metrics.registry, readiness: infra.readiness }),
       jwksRoute(infra.signer),
+      openApiRoute(buildOpenApiDocument({ publicUrl: config.server.public_url })),
       ...extraPublicRoutes,
     ],
     clientRoutes: [

@@ -1,6 +1,7 @@
 /**
- * A small JSON Schema (draft-07) validator for the keywords the Helm chart's values.schema.json uses, so
- * the chart's schema is tested without a helm binary or a new dependency. A keyword it does not know makes
+ * A small JSON Schema validator for the keywords the Helm chart's values.schema.json (draft-07) and the
+ * OpenAPI document's schemas (2020-12, as zod emits them) use, so both are tested without a helm binary or
+ * a new dependency. `format` is checked for `date-time` only. A keyword it does not know makes
  * it throw rather than pass silently: extend it here before the schema uses something new.
  */
 export type Schema = boolean | { [keyword: string]: unknown };
@@ -38,6 +39,8 @@ const KEYWORDS = new Set([
   "minimum",
   "maximum",
   "exclusiveMinimum",
+  "exclusiveMaximum",
+  "format",
   "anyOf",
   "oneOf",
   "allOf",
@@ -106,12 +109,21 @@ export function validate(schema: Schema, value: unknown, root: Schema = schema, 
     if (typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value)) {
       fail(`must match ${schema.pattern}`);
     }
+    if (
+      schema.format === "date-time" &&
+      !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value)
+    ) {
+      fail("must be an RFC 3339 date-time");
+    }
   }
   if (typeof value === "number") {
     if (typeof schema.minimum === "number" && value < schema.minimum) fail(`must be ≥ ${schema.minimum}`);
     if (typeof schema.maximum === "number" && value > schema.maximum) fail(`must be ≤ ${schema.maximum}`);
     if (typeof schema.exclusiveMinimum === "number" && value <= schema.exclusiveMinimum) {
       fail(`must be > ${schema.exclusiveMinimum}`);
+    }
+    if (typeof schema.exclusiveMaximum === "number" && value >= schema.exclusiveMaximum) {
+      fail(`must be < ${schema.exclusiveMaximum}`);
     }
   }
   if (Array.isArray(value)) {

@@ -6,8 +6,8 @@ import { principalOf } from "../principal-of.js";
 import { parseInput } from "../validate.js";
 import { approvalView } from "../views.js";
 
-const decisionBody = z.object({ comment: z.string().max(2000).optional() }).strict();
-const listQuery = z
+export const decisionBody = z.object({ comment: z.string().max(2000).optional() }).strict();
+export const listQuery = z
   .object({
     state: z.literal("pending").default("pending"),
     limit: z.coerce.number().int().min(1).max(500).default(100),

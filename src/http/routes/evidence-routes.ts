@@ -6,7 +6,7 @@ import { principalOf } from "../principal-of.js";
 import { parseInput } from "../validate.js";
 
 /** `?at=` must be an RFC 3339 date-time with an offset (`Z` or `±hh:mm`). */
-const evidenceQuery = z.object({ at: z.iso.datetime({ offset: true }).optional() }).strict();
+export const evidenceQuery = z.object({ at: z.iso.datetime({ offset: true }).optional() }).strict();
 
 /** The page may show nothing but itself: no scripts, no fetches, no frames, no forms. */
 const HTML_CSP =
