@@ -77,6 +77,16 @@ export function createAdminService(deps: AdminServiceDeps) {
     return status;
   }
 
+  async function listRevocations(principal: Principal, query: { limit: number; cursor?: number }) {
+    await allow(principal, "EmergencyRevoke", {
+      selector_kind: "status",
+      selector_value: "*",
+      reason: "",
+      dry_run: true,
+    });
+    return deps.emergency.list(query.limit, query.cursor ?? 0);
+  }
+
   async function listTasks(
     principal: Principal,
     query: { state?: Task["state"]; agent?: string; initiator?: string; limit: number; cursor?: number },
@@ -135,7 +145,16 @@ export function createAdminService(deps: AdminServiceDeps) {
     return rotated;
   }
 
-  return { startRevocation, revocationStatus, listTasks, listCredentials, retry, resolve, rotateKeys };
+  return {
+    startRevocation,
+    revocationStatus,
+    listRevocations,
+    listTasks,
+    listCredentials,
+    retry,
+    resolve,
+    rotateKeys,
+  };
 }
 
 export type AdminService = ReturnType<typeof createAdminService>;

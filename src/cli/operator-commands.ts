@@ -10,6 +10,7 @@ import { registerKeyCommands } from "./keys-command.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 import { registerRevokeCommands } from "./revoke-command.js";
 import { registerTaskCommands } from "./tasks-commands.js";
+import { registerWhoAmICommand } from "./whoami-command.js";
 
 const OPERATOR_HELP = `
 Operator commands (tasks, revoke, revocations, credentials, approvals, audit, evidence, keys) call the
@@ -33,5 +34,6 @@ export function registerOperatorCommands(program: Command): void {
   registerPolicyCommands(program);
   registerAwsCommands(program);
   registerDoctorCommand(program);
+  registerWhoAmICommand(program);
   program.addHelpText("after", OPERATOR_HELP);
 }

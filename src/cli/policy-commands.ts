@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { createPolicyEngine, type PolicyEngine } from "../policy/policy-engine.js";
 import { POLICY_ACTIONS, type PolicyAction } from "../policy/policy-types.js";
+import { type ExplainQuestion, explainRequest } from "../policy/sample-requests.js";
 import { createLogger } from "../shared/logger.js";
-import { type ExplainQuestion, explainRequest } from "./policy-requests.js";
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
 

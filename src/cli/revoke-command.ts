@@ -13,6 +13,7 @@ import {
 } from "./cli-context.js";
 import { CliError, EXIT } from "./cli-errors.js";
 import { confirm } from "./confirm.js";
+import { listRevocations } from "./revocations-list.js";
 import { formatTable } from "./table.js";
 
 const POLL_INTERVAL_MS = 500;
@@ -184,7 +185,15 @@ export function registerRevokeCommands(program: Command): void {
       .option("--timeout <seconds>", "give up waiting after this long", "300")
       .action(operatorAction(async (_options: unknown, command: Command) => revoke(command))),
   );
-  const revocations = program.command("revocations").description("follow emergency revocations");
+  const revocations = program.command("revocations").description("list and follow emergency revocations");
+  withConnection(
+    revocations
+      .command("ls")
+      .description("emergency revocations, newest first (GET /v1/admin/revocations; EmergencyRevoke)")
+      .option("--limit <n>", "show at most n revocations", "50")
+      .option("--cursor <cursor>", "resume a listing")
+      .action(operatorAction(async (_options: unknown, command: Command) => listRevocations(command))),
+  );
   withConnection(
     revocations
       .command("show")

@@ -99,6 +99,13 @@ export const adminTasksQuery = z
   })
   .strict();
 
+export const adminRevocationsQuery = z
+  .object({
+    limit,
+    cursor: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();
+
 export const adminCredentialsQuery = z
   .object({
     state: z.enum(CREDENTIAL_STATES).optional(),

@@ -173,6 +173,15 @@ export function createEmergencyRevocation(deps: {
     return status;
   }
 
+  /** Recorded revocations, newest first (as recorded at their start: no progress is computed). */
+  async function list(limit: number, offset: number) {
+    const page = await deps.records.page(limit, offset);
+    return {
+      revocations: page.statuses.map((raw) => storedStatus.parse(raw)),
+      nextCursor: page.scanned === limit ? String(offset + page.scanned) : null,
+    };
+  }
+
   async function get(revocationId: string): Promise<RevocationStatus | null> {
     const raw = await deps.records.status(revocationId);
     if (raw === null) return null;
@@ -196,7 +205,7 @@ export function createEmergencyRevocation(deps: {
     return { ...status, state, progress, failed };
   }
 
-  return { start, get };
+  return { start, get, list };
 }
 
 export type EmergencyRevocation = ReturnType<typeof createEmergencyRevocation>;

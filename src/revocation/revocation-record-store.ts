@@ -12,6 +12,8 @@ export interface RevocationRecordStore {
   /** The recorded status (parsed JSON), or null when unknown or expired. */
   status(revocationId: string): Promise<unknown>;
   reached(revocationId: string): Promise<{ credentialId: string; taskId: string }[]>;
+  /** Recorded statuses, newest first, from `offset`; records past their 30 days are skipped. */
+  page(limit: number, offset: number): Promise<{ statuses: unknown[]; scanned: number }>;
 }
 
 export function createRevocationRecordStore(deps: {
@@ -30,11 +32,19 @@ export function createRevocationRecordStore(deps: {
         redis.set(keys.record(revocationId), JSON.stringify(status), "EX", RECORD_TTL_SECONDS),
         ...chunks.map((chunk) => redis.hset(list, Object.fromEntries(chunk.map((c) => [c.id, c.taskId])))),
         redis.expire(list, RECORD_TTL_SECONDS),
+        redis.zadd(keys.all, Date.now(), revocationId),
       ]);
+      await redis.zremrangebyscore(keys.all, "-inf", String(Date.now() - RECORD_TTL_SECONDS * 1000));
     },
     async status(revocationId) {
       const raw = await redis.get(keys.record(revocationId));
       return raw === null ? null : (JSON.parse(raw) as unknown);
+    },
+    async page(limit, offset) {
+      const ids = await redis.zrevrange(keys.all, offset, offset + limit - 1);
+      const raw = await Promise.all(ids.map((id) => redis.get(keys.record(id))));
+      const statuses = raw.flatMap((text) => (text === null ? [] : [JSON.parse(text) as unknown]));
+      return { statuses, scanned: ids.length };
     },
     async reached(revocationId) {
       const entries = Object.entries(await redis.hgetall(keys.credentials(revocationId)));

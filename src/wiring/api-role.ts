@@ -6,6 +6,7 @@ import { createAuditService } from "../audit/audit-service.js";
 import { createIssuerNamer } from "../auth/issuer-name.js";
 import { createRejectionSummary } from "../auth/rejection-summary.js";
 import { createRedisReplayGuard } from "../auth/replay-guard.js";
+import { createWhoAmI } from "../auth/whoami.js";
 import { createEvidenceService } from "../evidence/evidence-service.js";
 import { createAddressGuard } from "../http/address-guard.js";
 import { createAuthenticate } from "../http/authenticate.js";
@@ -21,6 +22,7 @@ import { healthRoutes } from "../http/routes/health-routes.js";
 import { openApiRoute } from "../http/routes/openapi-routes.js";
 import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
+import { whoamiRoutes } from "../http/routes/whoami-routes.js";
 import { createIntrospectionService } from "../introspection/introspection-service.js";
 import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
 import { createResolveCredential } from "../revocation/resolve-credential.js";
@@ -92,6 +94,12 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       now: () => clock.now(),
     }),
     introspection: createIntrospectionService({ signer: infra.signer, credentials, decide, clock }),
+    whoami: createWhoAmI({
+      policy: infra.policy,
+      profiles: () =>
+        Object.entries(config.profiles).map(([name, profile]) => ({ name, provider: profile.provider })),
+      now: () => clock.now(),
+    }),
     auditService: createAuditService({ audit, checkpoints: infra.checkpoints, decide, clock }),
     evidence: createEvidenceService({
       tasks,
@@ -186,6 +194,7 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       },
       { path: "/admin", router: adminRoutes({ admin: services.admin, clock }) },
       { path: "/audit", router: auditRoutes({ auditService: services.auditService }) },
+      { path: "/whoami", router: whoamiRoutes({ whoami: services.whoami }) },
     ],
   });
   return { app, close: async () => void (await rejections.close()) };

@@ -401,6 +401,11 @@ describe("real responses validate against the document", () => {
         })
       ).status,
     ).toBe(200);
+    const listed = await call("GET", "/v1/admin/revocations", { token: operator, query: "limit=5" });
+    expect(listed.body.revocations.map((r: { revocation_id: string }) => r.revocation_id)).toContain(
+      revocation_id,
+    );
+    expect((await call("GET", "/v1/whoami", { token: operator })).body.principal.id).toBe("ci:operator");
     expect((await call("POST", "/v1/admin/keys/rotate", { token: operator })).body.kid).toEqual(
       expect.any(String),
     );

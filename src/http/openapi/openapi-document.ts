@@ -46,6 +46,8 @@ export const RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   ApprovalRequired: schemas.approvalRequiredResponse,
   Approval: schemas.approvalResponse,
   TaskList: schemas.taskListResponse,
+  RevocationList: schemas.revocationListResponse,
+  WhoAmI: schemas.whoamiResponse,
   CredentialList: schemas.credentialListResponse,
   ApprovalList: schemas.approvalListResponse,
   RevocationStatus: schemas.revocationStatusResponse,

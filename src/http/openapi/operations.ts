@@ -4,6 +4,7 @@ import { listQuery as approvalListQuery, decisionBody } from "../routes/approval
 import { evidenceQuery } from "../routes/evidence-routes.js";
 import {
   adminCredentialsQuery,
+  adminRevocationsQuery,
   adminTasksQuery,
   auditQuery,
   closeTaskBody,
@@ -226,6 +227,28 @@ export const OPERATIONS: Operation[] = [
     body: { schema: revocationBody, component: "RevocationRequest" },
     responses: { 202: revocation },
     errors: ["invalid_request", "policy_denied"],
+  },
+  {
+    method: "get",
+    path: "/v1/admin/revocations",
+    operationId: "listRevocations",
+    tag: "admin",
+    summary: "Emergency revocations, newest first, as recorded at their start",
+    auth: "workload",
+    policyAction: "EmergencyRevoke",
+    query: adminRevocationsQuery,
+    responses: { 200: { component: "RevocationList", description: "One page" } },
+    errors: ["invalid_request", "policy_denied"],
+  },
+  {
+    method: "get",
+    path: "/v1/whoami",
+    operationId: "whoAmI",
+    tag: "admin",
+    summary: "The caller's principal and a dry run of what the policy allows it (nothing is recorded)",
+    auth: "workload",
+    responses: { 200: { component: "WhoAmI", description: "The caller" } },
+    errors: [],
   },
   {
     method: "get",

@@ -301,3 +301,27 @@ export const errorResponse = z.object({
 export const oauthErrorResponse = z
   .object({ error: z.literal("invalid_client"), error_description: z.string() })
   .describe("RFC 6749 §5.2, for resource-server clients at introspection.");
+
+/** One emergency revocation as recorded at its start (the listing computes no progress). */
+export const revocationRecordResponse = revocationStatusResponse.omit({ progress: true, failed: true });
+export const revocationListResponse = z.object({
+  revocations: z.array(revocationRecordResponse),
+  next_cursor: nextCursor,
+});
+
+const effect = z.enum(["allow", "deny", "approval_required"]);
+export const whoamiResponse = z.object({
+  principal: z.object({
+    id: principalId,
+    issuer: z.string(),
+    subject: z.string(),
+    kind: z.string(),
+    tags: z.record(z.string(), z.string()),
+  }),
+  actions: z
+    .record(z.string(), effect)
+    .describe("A dry run of OpenTask, ReadAudit, RotateKeys, EmergencyRevoke"),
+  profiles: z
+    .record(z.string(), effect)
+    .describe("A dry run of RequestCredential for each configured profile"),
+});

@@ -2,7 +2,13 @@ import { Router } from "express";
 import type { AdminService } from "../../admin/admin-service.js";
 import type { Clock } from "../../shared/clock.js";
 import { principalOf } from "../principal-of.js";
-import { adminCredentialsQuery, adminTasksQuery, resolveBody, revocationBody } from "../schemas.js";
+import {
+  adminCredentialsQuery,
+  adminRevocationsQuery,
+  adminTasksQuery,
+  resolveBody,
+  revocationBody,
+} from "../schemas.js";
 import { parseInput } from "../validate.js";
 import { credentialView, taskView } from "../views.js";
 
@@ -15,6 +21,12 @@ export function adminRoutes(deps: { admin: AdminService; clock: Clock }): Router
     const body = parseInput(revocationBody, req.body);
     const order = { selector: body.selector, reason: body.reason, dryRun: body.dry_run };
     res.status(202).json(await admin.startRevocation(principalOf(req), order));
+  });
+
+  router.get("/revocations", async (req, res) => {
+    const query = parseInput(adminRevocationsQuery, req.query, "query");
+    const page = await admin.listRevocations(principalOf(req), query);
+    res.json({ revocations: page.revocations, next_cursor: page.nextCursor });
   });
 
   router.get("/revocations/:revocationId", async (req, res) => {

@@ -1,6 +1,6 @@
-import { epochSeconds, taskInfo, taskResource } from "../policy/policy-context.js";
-import type { CedarValue, PolicyAction, PolicyPrincipal, PolicyRequest } from "../policy/policy-types.js";
 import type { Task } from "../tasks/task-types.js";
+import { epochSeconds, taskInfo, taskResource } from "./policy-context.js";
+import type { CedarValue, PolicyAction, PolicyPrincipal, PolicyRequest } from "./policy-types.js";
 
 /** What `policy explain` asks about: a principal, an action, and the request's particulars. */
 export interface ExplainQuestion {
