@@ -1,91 +1,23 @@
-import { z } from "zod";
+import { evidenceReportSchema, reportShapeProblem } from "../evidence/evidence-schema.js";
+import type {
+  ApprovalEntry,
+  CredentialEntry,
+  EvidenceReport,
+  TaskEntry,
+  ValidCredential,
+} from "../evidence/evidence-types.js";
 import { type Column, formatFields, formatTable, shortTime } from "./table.js";
 
 /**
- * The parts of an evidence report (src/evidence/evidence-types.ts) the terminal summary shows. The full
+ * The terminal summary of an evidence report. The report is parsed with the broker's own schema
+ * (`src/evidence/evidence-schema.ts`), so the CLI and the broker cannot disagree on its shape; the full
  * report (timeline, controls) is for `--json` and `--html`.
  */
-const initiator = z.object({ subject: z.string(), verified: z.boolean() });
 
-const taskEntry = z.object({
-  task_id: z.string(),
-  relation: z.string(),
-  depth: z.number(),
-  agent: z.string(),
-  state: z.string(),
-  close_reason: z.string().nullable(),
-  intent: z.string(),
-});
-type TaskEntry = z.infer<typeof taskEntry>;
-
-const credentialEntry = z.object({
-  credential_id: z.string(),
-  task_id: z.string(),
-  profile: z.string(),
-  provider: z.string(),
-  downstream_account: z.string().nullable(),
-  issued_at: z.string().nullable(),
-  valid_until: z.string().nullable(),
-  policy_ids: z.array(z.string()),
-  revocation: z.object({ outcome: z.string(), last_error: z.string().nullable() }),
-});
-type CredentialEntry = z.infer<typeof credentialEntry>;
-
-const approvalEntry = z.object({
-  approval_id: z.string(),
-  outcome: z.string(),
-  requested: z.object({ by: z.string().nullable(), at: z.string() }).nullable(),
-  settled: z.object({ by: z.string().nullable(), at: z.string(), comment: z.string().nullable() }).nullable(),
-});
-type ApprovalEntry = z.infer<typeof approvalEntry>;
-
-const validCredential = z.object({
-  credential_id: z.string(),
-  task_id: z.string(),
-  profile: z.string(),
-  provider: z.string(),
-  downstream_account: z.string().nullable(),
-  issued_at: z.string(),
-  valid_until: z.string(),
-  revoke_failed: z.boolean(),
-});
-type ValidCredential = z.infer<typeof validCredential>;
-
-const evidenceReport = z.object({
-  report: z.object({ subject_task_id: z.string(), root_task_id: z.string(), generated_at: z.string() }),
-  summary: z.object({
-    initiator,
-    agent_chain: z.array(z.string()),
-    truncated: z.boolean(),
-    decisions: z.object({ allow: z.number(), deny: z.number(), approval_required: z.number() }),
-    events: z.number(),
-  }),
-  tasks: z.array(taskEntry),
-  approvals: z.array(approvalEntry),
-  credentials: z.array(credentialEntry),
-  valid_at: z
-    .object({
-      at: z.string(),
-      rule: z.string(),
-      credentials: z.array(validCredential),
-      possibly_valid: z.array(z.object({ credential_id: z.string(), possibly_until: z.string() })),
-    })
-    .nullable(),
-  chain: z.object({
-    cited: z.object({
-      valid: z.boolean(),
-      events: z.number(),
-      problems: z.array(z.object({ seq: z.number(), reason: z.string() })),
-    }),
-    whole_chain: z.object({ valid: z.boolean() }).loose(),
-  }),
-});
-export type EvidenceSummaryReport = z.infer<typeof evidenceReport>;
-
-/** The report parsed for the terminal summary, or null when its shape is not the one this CLI knows. */
-export function parseEvidence(value: unknown): EvidenceSummaryReport | null {
-  const result = evidenceReport.safeParse(value);
-  return result.success ? result.data : null;
+/** The report, or why its shape is not the one this CLI knows (first differing field). */
+export function parseEvidence(value: unknown): { report: EvidenceReport } | { problem: string } {
+  const result = evidenceReportSchema.safeParse(value);
+  return result.success ? { report: result.data } : { problem: reportShapeProblem(value) ?? "wrong shape" };
 }
 
 const taskColumns: Column<TaskEntry>[] = [
@@ -112,9 +44,14 @@ const approvalColumns: Column<ApprovalEntry>[] = [
   { header: "approval", cell: (a) => a.approval_id },
   { header: "outcome", cell: (a) => a.outcome },
   { header: "requested by", cell: (a) => a.requested?.by, maxWidth: 40 },
-  { header: "settled by", cell: (a) => a.settled?.by, maxWidth: 40 },
-  { header: "at", cell: (a) => shortTime(a.settled?.at) },
-  { header: "comment", cell: (a) => a.settled?.comment, maxWidth: 40 },
+  {
+    header: "decision",
+    cell: (a) => (a.decided ? `${a.decided.outcome} by ${a.decided.by ?? "?"}` : null),
+    maxWidth: 48,
+  },
+  { header: "at", cell: (a) => shortTime(a.decided?.at) },
+  { header: "comment", cell: (a) => a.decided?.comment, maxWidth: 40 },
+  { header: "ended", cell: (a) => (a.ended ? `${a.ended.outcome} ${shortTime(a.ended.at)}` : null) },
 ];
 
 const validColumns: Column<ValidCredential>[] = [
@@ -129,7 +66,7 @@ const validColumns: Column<ValidCredential>[] = [
 ];
 
 /** Only the valid-at answer (`evidence --at`). */
-export function formatValidAt(report: EvidenceSummaryReport): string {
+export function formatValidAt(report: EvidenceReport): string {
   const answer = report.valid_at;
   if (!answer) return "the report has no valid-at answer";
   const lines = [
@@ -146,7 +83,7 @@ export function formatValidAt(report: EvidenceSummaryReport): string {
 }
 
 /** The terminal summary: who, the delegation chain, credentials, approvals and the chain check. */
-export function formatEvidence(report: EvidenceSummaryReport): string {
+export function formatEvidence(report: EvidenceReport): string {
   const { summary, chain } = report;
   const cited = chain.cited.valid
     ? `the ${chain.cited.events} events cited verify`

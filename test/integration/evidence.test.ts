@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reportShapeProblem } from "../../src/evidence/evidence-schema.js";
 import type { EvidenceReport } from "../../src/evidence/evidence-types.js";
 import { expectApiError } from "../support/api-errors.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
@@ -42,6 +43,7 @@ const evidence = (taskId: string, token: string, query = "", headers: Record<str
 async function report(taskId: string, token = planner, query = ""): Promise<EvidenceReport> {
   const res = await evidence(taskId, token, query);
   expect(res.status, res.text).toBe(200);
+  expect(reportShapeProblem(res.body), "the report parses with the schema the CLI uses").toBeNull();
   return res.body as EvidenceReport;
 }
 
