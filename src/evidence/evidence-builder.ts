@@ -7,6 +7,7 @@ import { toIso } from "../shared/clock.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
 import { assessControls } from "./controls.js";
+import { accessesOf, separateReads } from "./evidence-access.js";
 import { type ChainSources, chainEvidence } from "./evidence-chain.js";
 import { approvalsOf, decisionsOf, timelineOf } from "./evidence-events.js";
 import { loadEvidenceTree } from "./evidence-tree.js";
@@ -164,10 +165,11 @@ export function createEvidenceBuilder(deps: EvidenceBuilderDeps): EvidenceBuilde
     const tree = await loadEvidenceTree(deps.tasks, subject, maxTasks);
     const covered = [tree.subject, ...tree.descendants];
     const coveredIds = covered.map((task) => task.id);
-    const [events, credentialLists] = await Promise.all([
+    const [allEvents, credentialLists] = await Promise.all([
       eventsOf(deps.audit, coveredIds),
       Promise.all(coveredIds.map((id) => deps.credentials.listForTask(id))),
     ]);
+    const { own: events, reads } = separateReads(allEvents);
     const credentials = credentialLists.flat().sort((a, b) => a.createdAt - b.createdAt);
     const chain = await chainEvidence({ audit: deps.audit, checkpoints: deps.checkpoints }, events);
 
@@ -197,6 +199,7 @@ export function createEvidenceBuilder(deps: EvidenceBuilderDeps): EvidenceBuilde
       },
       summary: summaryOf(parts, tree.truncated),
       ...parts,
+      accessed_by: accessesOf(reads),
       valid_at: options.at === undefined ? null : validAt(credentials, options.at),
       controls: assessControls(parts),
     };

@@ -105,6 +105,17 @@ const timelineEntry = z.object({
   hash: z.string(),
 });
 
+const accessEntry = z.object({
+  seq: z.number(),
+  time,
+  actor: z.string().nullable(),
+  task_id: z.string().nullable(),
+  read: z.enum(["evidence", "task", "audit"]),
+  action: z.string(),
+  effect,
+  policy_ids: stringList,
+});
+
 const validCredential = z.object({
   credential_id: z.string(),
   task_id: z.string(),
@@ -194,6 +205,7 @@ export const evidenceReportSchema = z.object({
   approvals: z.array(approvalEntry),
   credentials: z.array(credentialEntry),
   timeline: z.array(timelineEntry),
+  accessed_by: z.array(accessEntry),
   valid_at: validAtAnswer.nullable(),
   chain: chainEvidence,
   controls: z.array(controlFramework),

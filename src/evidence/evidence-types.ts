@@ -23,8 +23,13 @@ export interface EvidenceReport {
   decisions: DecisionEntry[];
   approvals: ApprovalEntry[];
   credentials: CredentialEntry[];
-  /** Every event of the subject task and its descendants, in chain (seq) order. */
+  /**
+   * Every event of the subject task and its descendants, in chain (seq) order, except reads of them
+   * (`accessed_by`) and approval views and listings.
+   */
   timeline: TimelineEntry[];
+  /** Who read these tasks' evidence, records or audit events (reading never changes the other sections). */
+  accessed_by: AccessEntry[];
   valid_at: ValidAtAnswer | null;
   chain: ChainEvidence;
   controls: ControlFramework[];
@@ -79,6 +84,19 @@ export interface DecisionEntry {
   effect: "allow" | "deny" | "approval_required";
   policy_ids: string[];
   policy_set_hash: string;
+}
+
+/** A read of a task's evidence report, record or audit events, from a `decision` event marked `read`. */
+export interface AccessEntry {
+  seq: number;
+  time: string;
+  actor: string | null;
+  task_id: string | null;
+  /** What was read: the evidence report, the task record or the task's audit events. */
+  read: "evidence" | "task" | "audit";
+  action: string;
+  effect: "allow" | "deny" | "approval_required";
+  policy_ids: string[];
 }
 
 /** Where an approval ended up: its last recorded state. */

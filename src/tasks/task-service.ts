@@ -216,6 +216,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
         context: { task: taskInfo(task, now), now: epochSeconds(now) },
       },
       task.id,
+      action === "ReadTask" ? "task" : undefined,
     );
     return task;
   }

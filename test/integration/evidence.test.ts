@@ -239,6 +239,61 @@ describe("evidence report of a delegated task", () => {
   });
 });
 
+/** A report without the parts that may differ between reads: when it was made, and who read it. */
+const reproducible = (r: EvidenceReport) => {
+  const { accessed_by: _reads, report: meta, ...rest } = r;
+  return { ...rest, report: { ...meta, generated_at: "(any)" } };
+};
+
+describe("reading a report does not change it", () => {
+  it("a closed task's report read three times is identical apart from generated_at and accessed_by", async () => {
+    await waitFor(
+      async () => {
+        const cited = (await report(scenario.rootId)).chain.cited;
+        return cited.checkpoint !== null && cited.checkpoint.covers_cited_events === cited.events;
+      },
+      10_000,
+      "a checkpoint that signs every event of the tree",
+    );
+    const first = await report(scenario.rootId, planner);
+    const second = await report(scenario.rootId, operator);
+    const third = await report(scenario.rootId, planner);
+    expect(reproducible(second)).toEqual(reproducible(first));
+    expect(reproducible(third)).toEqual(reproducible(first));
+    expect(third.decisions).toHaveLength(first.decisions.length);
+    expect(third.decisions.some((d) => d.action === "ReadTask" || d.action === "ReadAudit")).toBe(false);
+    expect(third.accessed_by.slice(-2)).toEqual([
+      expect.objectContaining({
+        actor: "ci:operator",
+        read: "evidence",
+        action: "ReadAudit",
+        effect: "allow",
+      }),
+      expect.objectContaining({ actor: "ci:planner", read: "evidence", action: "ReadTask", effect: "allow" }),
+    ]);
+    expect(third.accessed_by.length).toBe(first.accessed_by.length + 2);
+  });
+
+  it("an unrelated principal's denied read is listed as an access, never as a decision or attempt of the task", async () => {
+    const before = await report(scenario.rootId, operator);
+    expectApiError(await evidence(scenario.rootId, outsider), 404, "not_found");
+    const after = await report(scenario.rootId, operator);
+    expect(reproducible(after)).toEqual(reproducible(before));
+    expect(after.decisions.some((d) => d.actor === "ci:outsider")).toBe(false);
+    expect(after.summary.decisions.deny).toBe(0);
+    const asi10 = after.controls.flatMap((f) => f.controls).find((c) => c.id === "ASI10");
+    expect(asi10?.evidence).not.toMatch(/[1-9]\d* denied attempt/);
+    expect(after.accessed_by).toContainEqual(
+      expect.objectContaining({
+        actor: "ci:outsider",
+        read: "evidence",
+        action: "ReadAudit",
+        effect: "deny",
+      }),
+    );
+  });
+});
+
 describe("approvals in the evidence", () => {
   it("shows who approved a credential, when, with what comment, and which credential it yielded", async () => {
     const approver = await h.token("approver-bob");
@@ -284,6 +339,18 @@ describe("approvals in the evidence", () => {
       ["approval_required", ["write-needs-approval"]],
       ["allow", ["ci-tickets"]],
     ]);
+    // Approvers looking at or listing requests, and others peeking at the approval, are not the task's doing.
+    const outsiderView = await h.call("GET", `/v1/approvals/${approvalId}`, { token: outsider });
+    expect(outsiderView.status).toBe(404);
+    await h.call("GET", `/v1/approvals/${approvalId}`, { token: approver });
+    expect((await h.call("GET", "/v1/approvals", { token: approver })).status).toBe(200);
+    const later = await report(taskId);
+    expect(later.timeline).toEqual(r.timeline);
+    expect(later.decisions).toEqual(r.decisions);
+    expect(later.decisions.filter((d) => d.action === "Approve").map((d) => [d.actor, d.effect])).toEqual([
+      ["ci:approver-bob", "allow"],
+    ]);
+    expect(later.timeline.some((e) => e.type === "approvals.listed")).toBe(false);
     const asi09 = r.controls.flatMap((f) => f.controls).find((c) => c.id === "ASI09");
     expect(asi09?.status).toBe("evidenced");
     const page = await evidence(taskId, planner, "", { accept: "text/html" });
