@@ -78,7 +78,17 @@ export type AuditDetailsByType = {
   /** `read` marks a decision that let its caller read (see `DecisionRead`); absent for actions. */
   decision: { read?: DecisionRead };
   "task.opened": { agent: string; parent_task_id: string | null; deadline: number; depth: number };
-  "task.closing": { note?: string };
+  /**
+   * `note`: the closer's own words (the close request's `reason`, or an emergency revocation's reason). An
+   * emergency revocation adds its id, its selector and the seq of its `revocation.started` event, on the
+   * tasks it matched and on their descendants.
+   */
+  "task.closing": {
+    note?: string;
+    revocation_id?: string;
+    selector?: Record<string, string | boolean>;
+    revocation_seq?: number;
+  };
   "task.closed": NoDetails;
   "credential.issued": {
     profile: string;

@@ -20,11 +20,36 @@ export function parseEvidence(value: unknown): { report: EvidenceReport } | { pr
   return result.success ? { report: result.data } : { problem: reportShapeProblem(value) ?? "wrong shape" };
 }
 
+/** `emergency rev_… by ci:operator: “reason”`, `close by ci:planner: “done”`, `deadline`. */
+function endingText(ending: TaskEntry["ending"]): string | null {
+  if (!ending) return null;
+  const revocation = ending.revocation ? ` ${ending.revocation.revocation_id}` : "";
+  const by = ending.by ? ` by ${ending.by}` : "";
+  return `${ending.path}${revocation}${by}${ending.note ? `: “${ending.note}”` : ""}`;
+}
+
+/** `emergency rev_… (asked by ci:operator)`, `resolved by ci:oncall`, or the provider's confirmation. */
+function credentialEndText(revocation: CredentialEntry["revocation"]): string | null {
+  const parts = [
+    revocation.path,
+    revocation.revocation_id,
+    revocation.requested?.by ? `asked by ${revocation.requested.by}` : null,
+    revocation.settled?.event === "resolved" ? `resolved by ${revocation.settled.by ?? "?"}` : null,
+    revocation.confirmation
+      ? Object.entries(revocation.confirmation)
+          .map(([key, value]) => `${key}=${value}`)
+          .join(" ")
+      : null,
+  ];
+  return parts.filter((part) => part !== null).join(" ") || null;
+}
+
 const taskColumns: Column<TaskEntry>[] = [
   { header: "task", cell: (t) => `${"  ".repeat(Math.max(0, t.depth))}${t.task_id}` },
   { header: "relation", cell: (t) => t.relation },
   { header: "agent", cell: (t) => t.agent, maxWidth: 48 },
   { header: "state", cell: (t) => (t.close_reason ? `${t.state} (${t.close_reason})` : t.state) },
+  { header: "ended", cell: (t) => endingText(t.ending), maxWidth: 120 },
   { header: "intent", cell: (t) => t.intent, maxWidth: 40 },
 ];
 
@@ -37,6 +62,7 @@ const credentialColumns: Column<CredentialEntry>[] = [
   { header: "issued", cell: (c) => shortTime(c.issued_at) },
   { header: "valid until", cell: (c) => shortTime(c.valid_until) },
   { header: "outcome", cell: (c) => c.revocation.outcome },
+  { header: "how", cell: (c) => credentialEndText(c.revocation) },
   { header: "policies", cell: (c) => c.policy_ids.join(","), maxWidth: 32 },
 ];
 

@@ -16,6 +16,9 @@ const initiator = z.object({ subject: z.string(), verified: z.boolean() });
 const seqRef = z.object({ by: z.string().nullable(), at: time, seq: z.number() });
 const effect = z.enum(["allow", "deny", "approval_required"]);
 
+const taskEndPath = z.enum(["close", "deadline", "parent_closed", "emergency"]);
+const selector = z.record(z.string(), z.union([z.string(), z.boolean()]));
+
 const taskEntry = z.object({
   task_id: z.string(),
   relation: z.enum(["ancestor", "subject", "descendant"]),
@@ -34,6 +37,24 @@ const taskEntry = z.object({
   close_reason: z.enum(["closed", "deadline", "revoked", "parent_closed"]).nullable(),
   labels: z.record(z.string(), z.string()),
   children: stringList,
+  ending: z
+    .object({
+      path: taskEndPath,
+      at: time,
+      by: z.string().nullable(),
+      seq: z.number().nullable(),
+      note: z.string().nullable(),
+      revocation: z
+        .object({
+          revocation_id: z.string(),
+          selector: selector.nullable(),
+          reason: z.string().nullable(),
+          operator: z.string().nullable(),
+          started_seq: z.number().nullable(),
+        })
+        .nullable(),
+    })
+    .nullable(),
 });
 
 const decisionEntry = z.object({
@@ -90,6 +111,11 @@ const credentialEntry = z.object({
     event_seq: z.number().nullable(),
     failure_kind: z.string().nullable(),
     resolved: z.object({ by: z.string(), at: time, reason: z.string() }).nullable(),
+    path: z.union([taskEndPath, z.literal("broker")]).nullable(),
+    revocation_id: z.string().nullable(),
+    requested: seqRef.nullable(),
+    settled: seqRef.extend({ event: z.enum(["revoked", "expired", "revoke_failed", "resolved"]) }).nullable(),
+    confirmation: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullable(),
   }),
   event_seqs: z.array(z.number()),
 });

@@ -340,7 +340,6 @@ describe("operator CLI against a live broker", () => {
       );
       expect(revoke.code, revoke.stderr).toBe(0);
       const revocationId = /rev_[\w-]+/.exec(revoke.stdout)?.[0] ?? "missing";
-      expect(revocationId).toMatch(/^rev_/);
       const evidenceOf = (taskId: string) => cli(["evidence", taskId], { as: "operator" });
       const [a, d, g, r] = await Promise.all([
         evidenceOf(approved.taskId),
@@ -360,6 +359,8 @@ describe("operator CLI against a live broker", () => {
       expect(g.stdout).toContain(delegated.childId);
       expect(g.stdout).toContain(delegated.credentialId);
       expect(r.stdout).toContain(revoked.credential.credential_id);
+      expect(r.stdout).toContain(`emergency ${revocationId} by ci:operator: “suspected prompt injection”`);
+      expect(r.stdout).toMatch(new RegExp(`revoked\\s+emergency ${revocationId} asked by ci:operator`));
     },
     SLOW,
   );

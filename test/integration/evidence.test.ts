@@ -167,6 +167,38 @@ describe("evidence report of a delegated task", () => {
     expect(r.chain.whole_chain.valid).toBe(true);
   });
 
+  it("says how the task and each credential ended: the close with its note, the cascade, revoked or expired", () => {
+    const r = scenario.report;
+    const closing = r.timeline.find((e) => e.type === "task.closing" && e.task_id === scenario.rootId);
+    expect(r.tasks[0]?.ending).toEqual({
+      path: "close",
+      at: closing?.time,
+      by: "ci:planner",
+      seq: closing?.seq,
+      note: "done",
+      revocation: null,
+    });
+    expect(closing?.summary).toBe("ci:planner began closing the task (closed): “done”");
+    // The cascade, or the reconciler's orphan repair when it gets there first.
+    expect(r.tasks[1]?.ending).toMatchObject({
+      path: "parent_closed",
+      by: expect.stringMatching(/^(ci:planner|system:worker)$/),
+      note: null,
+    });
+    const byId = new Map(r.credentials.map((c) => [c.credential_id, c]));
+    expect(byId.get(scenario.revokedId)?.revocation).toMatchObject({
+      path: "close",
+      revocation_id: null,
+      requested: { by: "ci:planner" },
+      settled: { event: "revoked", by: "system:worker" },
+    });
+    expect(byId.get(scenario.expiredId)?.revocation).toMatchObject({
+      path: null,
+      requested: null,
+      settled: { event: "expired" },
+    });
+  });
+
   it("answers which credentials were valid at each instant", async () => {
     const byId = new Map(scenario.report.credentials.map((c) => [c.credential_id, c]));
     const first = byId.get(scenario.revokedId)!;
@@ -244,6 +276,68 @@ const reproducible = (r: EvidenceReport) => {
   const { accessed_by: _reads, report: meta, ...rest } = r;
   return { ...rest, report: { ...meta, generated_at: "(any)" } };
 };
+
+describe("an emergency-revoked task", () => {
+  it("names the revocation, its selector, reason and operator on the task, its child and every credential", async () => {
+    const rootId = (
+      await h.call("POST", "/v1/tasks", { token: planner, body: { intent: "revoke me", ttl_seconds: 600 } })
+    ).body.task_id;
+    const childId = (
+      await h.call("POST", "/v1/tasks", {
+        token: planner,
+        body: { intent: "child", ttl_seconds: 300, parent_task_id: rootId, agent: "ci:worker" },
+      })
+    ).body.task_id;
+    const rootCredential = await issue(rootId, planner, { profile: "tickets-api" });
+    const childCredential = await issue(childId, worker, { profile: "reports-api" });
+    const started = await h.call("POST", "/v1/admin/revocations", {
+      token: operator,
+      body: { selector: { task_id: rootId }, reason: "suspected prompt injection" },
+    });
+    expect(started.status, started.text).toBe(202);
+    const revocationId: string = started.body.revocation_id;
+    const r = await waitFor(
+      async () => {
+        const read = await report(rootId, operator);
+        return read.tasks.every((t) => t.state === "closed") ? read : null;
+      },
+      10_000,
+      "the revoked tree to close",
+    );
+    const revocation = {
+      revocation_id: revocationId,
+      selector: { task_id: rootId },
+      reason: "suspected prompt injection",
+      operator: "ci:operator",
+      started_seq: expect.any(Number),
+    };
+    expect(r.tasks.map((t) => t.ending)).toEqual([
+      expect.objectContaining({
+        path: "emergency",
+        by: "ci:operator",
+        note: "suspected prompt injection",
+        revocation,
+      }),
+      expect.objectContaining({ path: "parent_closed", by: "ci:operator", revocation }),
+    ]);
+    const ends = r.credentials.map((c) => [c.credential_id, c.revocation.path, c.revocation.revocation_id]);
+    expect(ends).toEqual([
+      [rootCredential, "emergency", revocationId],
+      [childCredential, "parent_closed", revocationId],
+    ]);
+    for (const c of r.credentials) {
+      expect(c.revocation).toMatchObject({ requested: { by: "ci:operator" }, settled: { event: "revoked" } });
+    }
+    const closing = r.timeline.find((e) => e.type === "task.closing" && e.task_id === rootId);
+    expect(closing?.summary).toContain(revocationId);
+    const childReport = await report(childId, operator);
+    expect(childReport.tasks.find((t) => t.task_id === rootId)?.ending).toMatchObject({
+      path: "emergency",
+      by: null,
+      revocation: null,
+    });
+  });
+});
 
 describe("reading a report does not change it", () => {
   it("a closed task's report read three times is identical apart from generated_at and accessed_by", async () => {

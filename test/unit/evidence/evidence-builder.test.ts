@@ -196,6 +196,38 @@ describe("evidence builder", () => {
   });
 });
 
+describe("how tasks and credentials ended", () => {
+  it("an ancestor's ending comes from its record; a credential the broker revoked on its own says so", async () => {
+    const { root, child, events, credentials } = delegatedTree();
+    const brokerRevoked = credential({
+      id: "crd_3",
+      taskId: "tsk_child",
+      state: "revoked",
+      revokedAt: T0 + 7 * MIN,
+      revokeReason: "store_unavailable",
+    });
+    const report = await createEvidenceBuilder(
+      memoryDeps({ tasks: [root, child], credentials: [...credentials, brokerRevoked], events }),
+    ).build(child);
+    expect(report.tasks[0]?.ending).toEqual({
+      path: "close",
+      at: new Date(T0 + 20 * MIN).toISOString(),
+      by: null,
+      seq: null,
+      note: null,
+      revocation: null,
+    });
+    expect(report.tasks[1]?.ending).toMatchObject({ path: "parent_closed", seq: null });
+    const broker = report.credentials.find((c) => c.credential_id === "crd_3");
+    expect(broker?.revocation).toMatchObject({
+      path: "broker",
+      reason: "store_unavailable",
+      revocation_id: null,
+      confirmation: null,
+    });
+  });
+});
+
 describe("reads of a task tree", () => {
   it("reads go to accessed_by, approval views and listings nowhere; decisions and timeline stay the task's own", async () => {
     const { root, child, events, credentials } = delegatedTree();
