@@ -129,12 +129,16 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
     return approval;
   }
 
-  async function mayApprove(principal: Principal, approval: Approval): Promise<boolean> {
+  /** `viewing`: the approver only looks at the request (recorded as a read, not as the approval). */
+  async function mayApprove(principal: Principal, approval: Approval, viewing = false): Promise<boolean> {
     if (principal.id === approval.requester) return false;
     const task = await deps.tasks.get(approval.taskId);
     if (!task) return false;
     const request = approveRequest(principal, approval, task, clock.now());
-    return (await deps.decide(request, { taskId: approval.taskId })).effect === "allow";
+    const subject = viewing
+      ? { taskId: approval.taskId, read: "approval" as const }
+      : { taskId: approval.taskId };
+    return (await deps.decide(request, subject)).effect === "allow";
   }
 
   async function decideOn(
@@ -225,7 +229,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       if (principal.id === approval.requester) {
         return approval.state === "approved" ? redeem(principal, approval) : { approval, issued: null };
       }
-      if (!(await mayApprove(principal, approval))) throw notFound("Approval");
+      if (!(await mayApprove(principal, approval, true))) throw notFound("Approval");
       return { approval, issued: null };
     },
     approve: (principal: Principal, approvalId: string, comment?: string) =>

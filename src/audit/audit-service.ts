@@ -23,6 +23,7 @@ export function createAuditService(deps: {
         context: { now: Math.floor(deps.clock.now() / 1000) },
       },
       taskId,
+      taskId === null ? undefined : "audit",
     );
 
   /** Walks the whole chain and its signed checkpoints. */

@@ -37,6 +37,14 @@ export interface AuditDecision {
   policy_set_hash: string;
 }
 
+/**
+ * What a decision let its caller read, when it let them read rather than act on the task: its evidence
+ * report, its record (`GET /v1/tasks/{id}`), its audit events, or one of its approvals (an approver looking
+ * at a request). A task's evidence report lists these reads under `accessed_by` (approval views not at
+ * all) and never among the task's own decisions, so reading a report does not change it.
+ */
+export type DecisionRead = "evidence" | "task" | "audit" | "approval";
+
 /** Details of events that carry none. */
 type NoDetails = Record<string, never>;
 
@@ -67,9 +75,20 @@ export type AuditDetailsByType = {
     until: string;
     top_addresses: { address: string; count: number }[];
   };
-  decision: NoDetails;
+  /** `read` marks a decision that let its caller read (see `DecisionRead`); absent for actions. */
+  decision: { read?: DecisionRead };
   "task.opened": { agent: string; parent_task_id: string | null; deadline: number; depth: number };
-  "task.closing": { note?: string };
+  /**
+   * `note`: the closer's own words (the close request's `reason`, or an emergency revocation's reason). An
+   * emergency revocation adds its id, its selector and the seq of its `revocation.started` event, on the
+   * tasks it matched and on their descendants.
+   */
+  "task.closing": {
+    note?: string;
+    revocation_id?: string;
+    selector?: Record<string, string | boolean>;
+    revocation_seq?: number;
+  };
   "task.closed": NoDetails;
   "credential.issued": {
     profile: string;

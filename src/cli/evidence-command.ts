@@ -32,12 +32,14 @@ async function evidence(taskId: string, command: Command): Promise<void> {
   }
   const answer = await client.get(path, query);
   if (json) return printJson(answer);
-  const report = parseEvidence(answer);
-  if (!report) {
-    note("credbroker: this report's shape is newer than this CLI; showing it as JSON");
+  const parsed = parseEvidence(answer);
+  if ("problem" in parsed) {
+    note(
+      `credbroker: this report's shape is not the one this CLI knows (${parsed.problem}); showing it as JSON`,
+    );
     return printJson(answer);
   }
-  print(options.at ? formatValidAt(report) : formatEvidence(report));
+  print(options.at ? formatValidAt(parsed.report) : formatEvidence(parsed.report));
   if (!options.at) note("the timeline and controls are in --json and --html <file>");
 }
 

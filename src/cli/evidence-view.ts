@@ -1,91 +1,47 @@
-import { z } from "zod";
+import { evidenceReportSchema, reportShapeProblem } from "../evidence/evidence-schema.js";
+import type {
+  ApprovalEntry,
+  CredentialEntry,
+  EvidenceReport,
+  TaskEntry,
+  ValidCredential,
+} from "../evidence/evidence-types.js";
 import { type Column, formatFields, formatTable, shortTime } from "./table.js";
 
 /**
- * The parts of an evidence report (src/evidence/evidence-types.ts) the terminal summary shows. The full
+ * The terminal summary of an evidence report. The report is parsed with the broker's own schema
+ * (`src/evidence/evidence-schema.ts`), so the CLI and the broker cannot disagree on its shape; the full
  * report (timeline, controls) is for `--json` and `--html`.
  */
-const initiator = z.object({ subject: z.string(), verified: z.boolean() });
 
-const taskEntry = z.object({
-  task_id: z.string(),
-  relation: z.string(),
-  depth: z.number(),
-  agent: z.string(),
-  state: z.string(),
-  close_reason: z.string().nullable(),
-  intent: z.string(),
-});
-type TaskEntry = z.infer<typeof taskEntry>;
+/** The report, or why its shape is not the one this CLI knows (first differing field). */
+export function parseEvidence(value: unknown): { report: EvidenceReport } | { problem: string } {
+  const result = evidenceReportSchema.safeParse(value);
+  return result.success ? { report: result.data } : { problem: reportShapeProblem(value) ?? "wrong shape" };
+}
 
-const credentialEntry = z.object({
-  credential_id: z.string(),
-  task_id: z.string(),
-  profile: z.string(),
-  provider: z.string(),
-  downstream_account: z.string().nullable(),
-  issued_at: z.string().nullable(),
-  valid_until: z.string().nullable(),
-  policy_ids: z.array(z.string()),
-  revocation: z.object({ outcome: z.string(), last_error: z.string().nullable() }),
-});
-type CredentialEntry = z.infer<typeof credentialEntry>;
+/** `emergency rev_… by ci:operator: “reason”`, `close by ci:planner: “done”`, `deadline`. */
+function endingText(ending: TaskEntry["ending"]): string | null {
+  if (!ending) return null;
+  const revocation = ending.revocation ? ` ${ending.revocation.revocation_id}` : "";
+  const by = ending.by ? ` by ${ending.by}` : "";
+  return `${ending.path}${revocation}${by}${ending.note ? `: “${ending.note}”` : ""}`;
+}
 
-const approvalEntry = z.object({
-  approval_id: z.string(),
-  outcome: z.string(),
-  requested: z.object({ by: z.string().nullable(), at: z.string() }).nullable(),
-  settled: z.object({ by: z.string().nullable(), at: z.string(), comment: z.string().nullable() }).nullable(),
-});
-type ApprovalEntry = z.infer<typeof approvalEntry>;
-
-const validCredential = z.object({
-  credential_id: z.string(),
-  task_id: z.string(),
-  profile: z.string(),
-  provider: z.string(),
-  downstream_account: z.string().nullable(),
-  issued_at: z.string(),
-  valid_until: z.string(),
-  revoke_failed: z.boolean(),
-});
-type ValidCredential = z.infer<typeof validCredential>;
-
-const evidenceReport = z.object({
-  report: z.object({ subject_task_id: z.string(), root_task_id: z.string(), generated_at: z.string() }),
-  summary: z.object({
-    initiator,
-    agent_chain: z.array(z.string()),
-    truncated: z.boolean(),
-    decisions: z.object({ allow: z.number(), deny: z.number(), approval_required: z.number() }),
-    events: z.number(),
-  }),
-  tasks: z.array(taskEntry),
-  approvals: z.array(approvalEntry),
-  credentials: z.array(credentialEntry),
-  valid_at: z
-    .object({
-      at: z.string(),
-      rule: z.string(),
-      credentials: z.array(validCredential),
-      possibly_valid: z.array(z.object({ credential_id: z.string(), possibly_until: z.string() })),
-    })
-    .nullable(),
-  chain: z.object({
-    cited: z.object({
-      valid: z.boolean(),
-      events: z.number(),
-      problems: z.array(z.object({ seq: z.number(), reason: z.string() })),
-    }),
-    whole_chain: z.object({ valid: z.boolean() }).loose(),
-  }),
-});
-export type EvidenceSummaryReport = z.infer<typeof evidenceReport>;
-
-/** The report parsed for the terminal summary, or null when its shape is not the one this CLI knows. */
-export function parseEvidence(value: unknown): EvidenceSummaryReport | null {
-  const result = evidenceReport.safeParse(value);
-  return result.success ? result.data : null;
+/** `emergency rev_… (asked by ci:operator)`, `resolved by ci:oncall`, or the provider's confirmation. */
+function credentialEndText(revocation: CredentialEntry["revocation"]): string | null {
+  const parts = [
+    revocation.path,
+    revocation.revocation_id,
+    revocation.requested?.by ? `asked by ${revocation.requested.by}` : null,
+    revocation.settled?.event === "resolved" ? `resolved by ${revocation.settled.by ?? "?"}` : null,
+    revocation.confirmation
+      ? Object.entries(revocation.confirmation)
+          .map(([key, value]) => `${key}=${value}`)
+          .join(" ")
+      : null,
+  ];
+  return parts.filter((part) => part !== null).join(" ") || null;
 }
 
 const taskColumns: Column<TaskEntry>[] = [
@@ -93,6 +49,7 @@ const taskColumns: Column<TaskEntry>[] = [
   { header: "relation", cell: (t) => t.relation },
   { header: "agent", cell: (t) => t.agent, maxWidth: 48 },
   { header: "state", cell: (t) => (t.close_reason ? `${t.state} (${t.close_reason})` : t.state) },
+  { header: "ended", cell: (t) => endingText(t.ending), maxWidth: 120 },
   { header: "intent", cell: (t) => t.intent, maxWidth: 40 },
 ];
 
@@ -105,6 +62,7 @@ const credentialColumns: Column<CredentialEntry>[] = [
   { header: "issued", cell: (c) => shortTime(c.issued_at) },
   { header: "valid until", cell: (c) => shortTime(c.valid_until) },
   { header: "outcome", cell: (c) => c.revocation.outcome },
+  { header: "how", cell: (c) => credentialEndText(c.revocation) },
   { header: "policies", cell: (c) => c.policy_ids.join(","), maxWidth: 32 },
 ];
 
@@ -112,9 +70,14 @@ const approvalColumns: Column<ApprovalEntry>[] = [
   { header: "approval", cell: (a) => a.approval_id },
   { header: "outcome", cell: (a) => a.outcome },
   { header: "requested by", cell: (a) => a.requested?.by, maxWidth: 40 },
-  { header: "settled by", cell: (a) => a.settled?.by, maxWidth: 40 },
-  { header: "at", cell: (a) => shortTime(a.settled?.at) },
-  { header: "comment", cell: (a) => a.settled?.comment, maxWidth: 40 },
+  {
+    header: "decision",
+    cell: (a) => (a.decided ? `${a.decided.outcome} by ${a.decided.by ?? "?"}` : null),
+    maxWidth: 48,
+  },
+  { header: "at", cell: (a) => shortTime(a.decided?.at) },
+  { header: "comment", cell: (a) => a.decided?.comment, maxWidth: 40 },
+  { header: "ended", cell: (a) => (a.ended ? `${a.ended.outcome} ${shortTime(a.ended.at)}` : null) },
 ];
 
 const validColumns: Column<ValidCredential>[] = [
@@ -129,7 +92,7 @@ const validColumns: Column<ValidCredential>[] = [
 ];
 
 /** Only the valid-at answer (`evidence --at`). */
-export function formatValidAt(report: EvidenceSummaryReport): string {
+export function formatValidAt(report: EvidenceReport): string {
   const answer = report.valid_at;
   if (!answer) return "the report has no valid-at answer";
   const lines = [
@@ -146,7 +109,7 @@ export function formatValidAt(report: EvidenceSummaryReport): string {
 }
 
 /** The terminal summary: who, the delegation chain, credentials, approvals and the chain check. */
-export function formatEvidence(report: EvidenceSummaryReport): string {
+export function formatEvidence(report: EvidenceReport): string {
   const { summary, chain } = report;
   const cited = chain.cited.valid
     ? `the ${chain.cited.events} events cited verify`

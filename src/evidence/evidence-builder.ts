@@ -7,7 +7,9 @@ import { toIso } from "../shared/clock.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
 import { assessControls } from "./controls.js";
+import { accessesOf, separateReads } from "./evidence-access.js";
 import { type ChainSources, chainEvidence } from "./evidence-chain.js";
+import { credentialEnding, taskEnding } from "./evidence-endings.js";
 import { approvalsOf, decisionsOf, timelineOf } from "./evidence-events.js";
 import { loadEvidenceTree } from "./evidence-tree.js";
 import type {
@@ -45,7 +47,12 @@ const SETTLING_EVENTS = new Set([
   "credential.resolved",
 ]);
 
-function taskEntry(task: Task, relation: TaskRelation, children: string[]): TaskEntry {
+function taskEntry(
+  task: Task,
+  relation: TaskRelation,
+  children: string[],
+  events: readonly AuditEvent[],
+): TaskEntry {
   return {
     task_id: task.id,
     relation,
@@ -64,6 +71,7 @@ function taskEntry(task: Task, relation: TaskRelation, children: string[]): Task
     close_reason: task.closeReason,
     labels: task.labels,
     children,
+    ending: taskEnding(task, events),
   };
 }
 
@@ -84,6 +92,7 @@ function credentialEntry(
   events: readonly AuditEvent[],
   approvalId: string | null,
   now: number,
+  ending: TaskEntry["ending"],
 ): CredentialEntry {
   const lapsed =
     credential.state === "active" && credential.expiresAt !== null && credential.expiresAt <= now;
@@ -119,6 +128,7 @@ function credentialEntry(
       resolved: credential.resolution
         ? { ...credential.resolution, at: toIso(credential.resolution.at) }
         : null,
+      ...credentialEnding(credential, own, ending),
     },
     event_seqs: own.map((event) => event.seq),
   };
@@ -164,25 +174,30 @@ export function createEvidenceBuilder(deps: EvidenceBuilderDeps): EvidenceBuilde
     const tree = await loadEvidenceTree(deps.tasks, subject, maxTasks);
     const covered = [tree.subject, ...tree.descendants];
     const coveredIds = covered.map((task) => task.id);
-    const [events, credentialLists] = await Promise.all([
+    const [allEvents, credentialLists] = await Promise.all([
       eventsOf(deps.audit, coveredIds),
       Promise.all(coveredIds.map((id) => deps.credentials.listForTask(id))),
     ]);
+    const { own: events, reads } = separateReads(allEvents);
     const credentials = credentialLists.flat().sort((a, b) => a.createdAt - b.createdAt);
     const chain = await chainEvidence({ audit: deps.audit, checkpoints: deps.checkpoints }, events);
 
+    const childrenOf = (task: Task) => tree.children.get(task.id) ?? [];
     const tasks: TaskEntry[] = [
-      ...tree.ancestors.map((task) => taskEntry(task, "ancestor", [])),
-      taskEntry(tree.subject, "subject", tree.children.get(tree.subject.id) ?? []),
-      ...tree.descendants.map((task) => taskEntry(task, "descendant", tree.children.get(task.id) ?? [])),
+      ...tree.ancestors.map((task) => taskEntry(task, "ancestor", [], [])),
+      taskEntry(tree.subject, "subject", childrenOf(tree.subject), events),
+      ...tree.descendants.map((task) => taskEntry(task, "descendant", childrenOf(task), events)),
     ];
+    const endingOf = new Map(tasks.map((task) => [task.task_id, task.ending]));
     const approvals = approvalsOf(events);
     const approvalOf = new Map(approvals.map((a) => [a.credential_id, a.approval_id]));
     const parts = {
       tasks,
       decisions: decisionsOf(events),
       approvals,
-      credentials: credentials.map((c) => credentialEntry(c, events, approvalOf.get(c.id) ?? null, now)),
+      credentials: credentials.map((c) =>
+        credentialEntry(c, events, approvalOf.get(c.id) ?? null, now, endingOf.get(c.taskId) ?? null),
+      ),
       timeline: timelineOf(events),
       chain,
     };
@@ -197,6 +212,7 @@ export function createEvidenceBuilder(deps: EvidenceBuilderDeps): EvidenceBuilde
       },
       summary: summaryOf(parts, tree.truncated),
       ...parts,
+      accessed_by: accessesOf(reads),
       valid_at: options.at === undefined ? null : validAt(credentials, options.at),
       controls: assessControls(parts),
     };

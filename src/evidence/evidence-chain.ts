@@ -70,21 +70,32 @@ async function* upTo(events: AsyncIterable<AuditEvent>, lastSeq: number): AsyncI
   }
 }
 
+/** The first checkpoint that signs `seq` (a checkpoint at seq S signs every event up to S), if any. */
+function sealing(checkpoints: readonly Checkpoint[], seq: number): Checkpoint | null {
+  return checkpoints.filter((c) => c.seq >= seq).sort((a, b) => a.seq - b.seq)[0] ?? null;
+}
+
 /**
- * Verifies the whole chain as `GET /v1/audit/verify` does, up to the head read at the start: checkpoints
- * are read before the head so none can point past it.
+ * Verifies the chain as `GET /v1/audit/verify` does, from its start up to the first checkpoint that signs
+ * `lastCitedSeq` (with that checkpoint and the ones before it), or, while none does yet, up to the head
+ * read at the start: checkpoints are read before the head so none can point past it. Stopping at the
+ * sealing checkpoint keeps a settled task's report the same however many events are appended after it.
  */
 export async function verifyWholeChain(
   sources: ChainSources,
+  lastCitedSeq?: number,
 ): Promise<{ result: ChainEvidence["whole_chain"]; checkpoints: Checkpoint[] }> {
   const anchor = await sources.checkpoints.anchor();
-  const checkpoints = await sources.checkpoints.list();
+  const listed = await sources.checkpoints.list();
   const head = await sources.audit.head();
+  const seal = lastCitedSeq === undefined ? null : sealing(listed, lastCitedSeq);
+  const end = seal ? { seq: seal.seq, hash: seal.hash } : head;
+  const checkpoints = seal ? listed.filter((c) => c.seq <= seal.seq) : listed;
   const result = await verifyChain({
-    events: upTo(sources.audit.all(), head?.seq ?? 0),
+    events: upTo(sources.audit.all(), end?.seq ?? 0),
     anchor,
     checkpoints,
-    head,
+    head: end,
     checkSignature: sources.checkpoints.checkSignature,
   });
   return { result, checkpoints };
@@ -95,6 +106,7 @@ export async function chainEvidence(
   sources: ChainSources,
   cited: readonly AuditEvent[],
 ): Promise<ChainEvidence> {
-  const whole = await verifyWholeChain(sources);
+  const lastCited = cited.reduce<number | undefined>((max, e) => Math.max(max ?? e.seq, e.seq), undefined);
+  const whole = await verifyWholeChain(sources, lastCited);
   return { cited: verifyCited(cited, whole.checkpoints), whole_chain: whole.result };
 }

@@ -139,8 +139,11 @@ export function summarise(event: AuditEvent): string {
         ? `${who} delegated this task from ${parent} to agent ${agent}`
         : `${who} opened the task for agent ${agent}`;
     }
-    case "task.closing":
-      return `${who} began closing the task${why}`;
+    case "task.closing": {
+      const { note, revocation_id: revocation } = event.details;
+      const by = revocation ? ` under emergency revocation ${revocation}` : "";
+      return `${who} began closing the task${why}${by}${note ? `: “${note}”` : ""}`;
+    }
     case "task.closed":
       return "task closed: every credential settled";
     case "credential.issued": {

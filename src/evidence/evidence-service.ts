@@ -16,7 +16,8 @@ export interface EvidenceServiceDeps extends EvidenceBuilderDeps {
 /**
  * A task's evidence report, for the task's relations (owners and agents of it and its ancestors) when the
  * policy allows them `ReadTask`, and for principals the policy allows `ReadAudit` on the task; anyone else
- * gets 404, as for every task route.
+ * gets 404, as for every task route. Both decisions are recorded as reads (`read: "evidence"`): the report
+ * lists them under `accessed_by`, apart from what happened in the task.
  */
 export function createEvidenceService(deps: EvidenceServiceDeps) {
   const evidence = createEvidenceBuilder(deps);
@@ -35,13 +36,13 @@ export function createEvidenceService(deps: EvidenceServiceDeps) {
             resource,
             context: { task: taskInfo(task, now), now: epochSeconds(now) },
           },
-          { taskId: task.id },
+          { taskId: task.id, read: "evidence" },
         )
       : null;
     if (read?.effect === "allow") return;
     const audit = await deps.decide(
       { action: "ReadAudit", principal: who, resource, context: { now: epochSeconds(now) } },
-      { taskId: task.id },
+      { taskId: task.id, read: "evidence" },
     );
     if (audit.effect === "allow") return;
     if (read) throw policyDenied("ReadTask", read, principal.id);

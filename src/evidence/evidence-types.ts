@@ -23,8 +23,13 @@ export interface EvidenceReport {
   decisions: DecisionEntry[];
   approvals: ApprovalEntry[];
   credentials: CredentialEntry[];
-  /** Every event of the subject task and its descendants, in chain (seq) order. */
+  /**
+   * Every event of the subject task and its descendants, in chain (seq) order, except reads of them
+   * (`accessed_by`) and approval views and listings.
+   */
   timeline: TimelineEntry[];
+  /** Who read these tasks' evidence, records or audit events (reading never changes the other sections). */
+  accessed_by: AccessEntry[];
   valid_at: ValidAtAnswer | null;
   chain: ChainEvidence;
   controls: ControlFramework[];
@@ -66,6 +71,40 @@ export interface TaskEntry {
   labels: Record<string, string>;
   /** Child task ids (only listed for the subject task and its descendants). */
   children: string[];
+  /** How the task ended; null while it is open. */
+  ending: TaskEnding | null;
+}
+
+/** Which way a task ended: its close reason in words (`emergency` is close reason `revoked`). */
+export type TaskEndPath = "close" | "deadline" | "parent_closed" | "emergency";
+
+/** How a task ended, from its `task.closing` event. */
+export interface TaskEnding {
+  path: TaskEndPath;
+  /** When it began closing. */
+  at: string;
+  /**
+   * Who closed it (the closer; `system:…` for a deadline; the operator for an emergency revocation) and the
+   * `task.closing` seq. Both null for an ancestor, whose events a report does not read.
+   */
+  by: string | null;
+  seq: number | null;
+  /** The closer's own words: the close request's `reason`, or the emergency revocation's reason. */
+  note: string | null;
+  /** The emergency revocation that closed this task, or the ancestor it closed with. */
+  revocation: EmergencyRevocationRef | null;
+}
+
+/** An emergency revocation (`POST /v1/admin/revocations`) as a task's closing recorded it. */
+export interface EmergencyRevocationRef {
+  revocation_id: string;
+  /** What it matched, e.g. `{"agent": "k8s:…"}`; null when the event predates the field. */
+  selector: Record<string, string | boolean> | null;
+  reason: string | null;
+  /** The operator who started it. */
+  operator: string | null;
+  /** Seq of its `revocation.started` event (it belongs to no task, so the timeline does not show it). */
+  started_seq: number | null;
 }
 
 /** A policy decision, from a `decision` audit event. */
@@ -79,6 +118,19 @@ export interface DecisionEntry {
   effect: "allow" | "deny" | "approval_required";
   policy_ids: string[];
   policy_set_hash: string;
+}
+
+/** A read of a task's evidence report, record or audit events, from a `decision` event marked `read`. */
+export interface AccessEntry {
+  seq: number;
+  time: string;
+  actor: string | null;
+  task_id: string | null;
+  /** What was read: the evidence report, the task record or the task's audit events. */
+  read: "evidence" | "task" | "audit";
+  action: string;
+  effect: "allow" | "deny" | "approval_required";
+  policy_ids: string[];
 }
 
 /** Where an approval ended up: its last recorded state. */
@@ -110,6 +162,12 @@ export interface ApprovalEntry {
     reason: string | null;
   } | null;
 }
+
+/**
+ * Why a credential's revocation was asked for: its task's closing path, or `broker` when the broker revoked
+ * it on its own (issued while the store or audit log failed, or issuance uncertain; `reason` says which).
+ */
+export type CredentialEndPath = TaskEndPath | "broker";
 
 /** How a credential ended, or why it has not. */
 export type RevocationOutcome =
@@ -155,6 +213,21 @@ export interface CredentialEntry {
     failure_kind: string | null;
     /** An operator settled it by hand (after revoke_failed): who, when and why. */
     resolved: { by: string; at: string; reason: string } | null;
+    /** Why revocation was asked for; null when nobody asked (live, lapsed by itself or never issued). */
+    path: CredentialEndPath | null;
+    /** The emergency revocation (`rev_…`) behind it (path `emergency`, or `parent_closed` under one). */
+    revocation_id: string | null;
+    /** Who asked for the revocation (the closer, operator or `system:…`), when: `credential.revoking`. */
+    requested: { by: string | null; at: string; seq: number } | null;
+    /** The event that settled it, with who recorded it: revoked, expired, revoke_failed or resolved by hand. */
+    settled: {
+      event: "revoked" | "expired" | "revoke_failed" | "resolved";
+      by: string | null;
+      at: string;
+      seq: number;
+    } | null;
+    /** What the provider confirmed with `credential.revoked` beyond "revoked" (e.g. STS's role-wide cut-off). */
+    confirmation: Record<string, string | number | boolean> | null;
   };
   /** Seqs of every event about this credential. */
   event_seqs: number[];

@@ -1,4 +1,5 @@
 import type { AuditLog } from "../audit/audit-log.js";
+import type { DecisionRead } from "../audit/audit-types.js";
 import { BrokerError } from "../shared/errors.js";
 import type { PolicyEngine } from "./policy-engine.js";
 import type { Decision, PolicyAction, PolicyRequest } from "./policy-types.js";
@@ -6,7 +7,8 @@ import type { Decision, PolicyAction, PolicyRequest } from "./policy-types.js";
 /**
  * The one place a policy decision is made: asks the policy, records the decision in the audit log (fail
  * closed: a decision that cannot be recorded is not made) and returns it. Every caller is a service; route
- * files never decide. `requireAllowed` turns anything but `allow` into a 403.
+ * files never decide. `requireAllowed` turns anything but `allow` into a 403. `subject.read` records that
+ * the decision was about reading the task, not acting on it (see `DecisionRead`).
  */
 export function createDecider(deps: {
   policy: Pick<PolicyEngine, "authorize">;
@@ -14,7 +16,7 @@ export function createDecider(deps: {
 }) {
   return async function decide(
     request: PolicyRequest,
-    subject: { taskId?: string | null; credentialId?: string | null },
+    subject: { taskId?: string | null; credentialId?: string | null; read?: DecisionRead },
   ): Promise<Decision> {
     const decision = deps.policy.authorize(request);
     await deps.audit.append({
@@ -28,6 +30,7 @@ export function createDecider(deps: {
         policy_ids: decision.policyIds,
         policy_set_hash: decision.policySetHash,
       },
+      ...(subject.read ? { details: { read: subject.read } } : {}),
     });
     return decision;
   };
@@ -55,8 +58,9 @@ export async function requireAllowed(
   decide: Decide,
   request: PolicyRequest,
   taskId: string | null,
+  read?: DecisionRead,
 ): Promise<Decision> {
-  const decision = await decide(request, { taskId });
+  const decision = await decide(request, read ? { taskId, read } : { taskId });
   if (decision.effect !== "allow") throw policyDenied(request.action, decision, request.principal.id);
   return decision;
 }

@@ -8,7 +8,7 @@ import { newId } from "../shared/ids.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
 import type { RevocationRecordStore } from "./revocation-record-store.js";
-import type { TaskCloser } from "./task-closer.js";
+import type { CloseCause, TaskCloser } from "./task-closer.js";
 
 /** Which credentials an emergency revocation reaches: exactly one key. */
 export type Selector = z.infer<typeof selectorSchema>;
@@ -125,12 +125,12 @@ export function createEmergencyRevocation(deps: {
   }
 
   /** Closes the tasks with CLOSE_CONCURRENCY closes in flight at any time (no waiting on a slow batch). */
-  async function closeAll(taskIds: string[], actor: string, note: string): Promise<void> {
+  async function closeAll(taskIds: string[], actor: string, cause: CloseCause): Promise<void> {
     let next = 0;
     const worker = async () => {
       while (next < taskIds.length) {
         const id = taskIds[next++];
-        if (id) await deps.closer.closeTree(id, "revoked", actor, note);
+        if (id) await deps.closer.closeTree(id, "revoked", actor, cause);
       }
     };
     await Promise.all(Array.from({ length: Math.min(CLOSE_CONCURRENCY, taskIds.length) }, worker));
@@ -152,7 +152,7 @@ export function createEmergencyRevocation(deps: {
       credentials: affected.length,
     };
     await deps.records.save(status.revocation_id, status, affected);
-    await deps.audit.append({
+    const started = await deps.audit.append({
       type: "revocation.started",
       actor,
       reason: order.reason,
@@ -164,12 +164,14 @@ export function createEmergencyRevocation(deps: {
         credentials: status.credentials,
       },
     });
-    if (!order.dryRun)
+    if (!order.dryRun) {
+      const revocation = { id: status.revocation_id, selector: order.selector, seq: started.seq };
       await closeAll(
         matched.map((task) => task.id),
         actor,
-        order.reason,
+        { note: order.reason, revocation },
       );
+    }
     return status;
   }
 

@@ -1,5 +1,5 @@
 import type { AuditLog } from "../audit/audit-log.js";
-import type { AuditEventInput } from "../audit/audit-types.js";
+import type { AuditDetailsByType, AuditEventInput } from "../audit/audit-types.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
 import { type Credential, SETTLED_STATES } from "../credentials/credential-types.js";
 import type { Clock } from "../shared/clock.js";
@@ -7,16 +7,35 @@ import type { TaskStore } from "../tasks/task-store.js";
 import type { CloseReason, Task } from "../tasks/task-types.js";
 import type { RevocationQueue } from "./revocation-queue.js";
 
+/** Why a task is being closed, beyond its reason: recorded on its `task.closing` event. */
+export interface CloseCause {
+  /** The closer's own words: the close request's `reason`, or the emergency revocation's reason. */
+  note?: string;
+  /** The emergency revocation closing it: its id, selector and `revocation.started` seq. */
+  revocation?: { id: string; selector: Record<string, string | boolean>; seq: number };
+}
+
 export interface TaskCloser {
   /**
    * Closes a task and its whole subtree: open → closing, every live credential → revoking (queued), and
-   * → closed once they are all settled. Idempotent. Returns null for an unknown task.
+   * → closed once they are all settled. Idempotent. Returns null for an unknown task. An emergency
+   * revocation's cause is recorded on the descendants too; a plain close's note only on the task.
    */
-  closeTree(taskId: string, reason: CloseReason, actor: string, note?: string): Promise<Task | null>;
+  closeTree(taskId: string, reason: CloseReason, actor: string, cause?: CloseCause): Promise<Task | null>;
   /** Queues revocation of a closing task's unsettled credentials; expired ones are marked expired. */
   revokeCredentialsOf(taskId: string, revokeReason: string, actor: string): Promise<number>;
   /** Marks a closing task closed if every credential has settled. */
   completeIfSettled(taskId: string, actor: string): Promise<boolean>;
+}
+
+function closingDetails(cause: CloseCause): AuditDetailsByType["task.closing"] {
+  const { note, revocation } = cause;
+  return {
+    ...(note ? { note } : {}),
+    ...(revocation
+      ? { revocation_id: revocation.id, selector: revocation.selector, revocation_seq: revocation.seq }
+      : {}),
+  };
 }
 
 export function createTaskCloser(deps: {
@@ -83,7 +102,7 @@ export function createTaskCloser(deps: {
     taskId: string,
     reason: CloseReason,
     actor: string,
-    note?: string,
+    cause: CloseCause = {},
   ): Promise<Task | null> {
     const before = await tasks.beginClose(taskId, reason, clock.now());
     if (before === null) return null;
@@ -94,13 +113,14 @@ export function createTaskCloser(deps: {
         actor,
         task_id: taskId,
         reason,
-        details: note ? { note } : {},
+        details: closingDetails(cause),
       });
       await deps.onClosing?.(taskId, actor);
       await revokeCredentialsOf(taskId, reason, actor);
       if (reason !== "deadline") await deps.queue.cancelDeadline(taskId).catch(() => undefined);
     }
-    await Promise.all(children.map((child) => closeTree(child, "parent_closed", actor)));
+    const inherited = cause.revocation ? cause : {};
+    await Promise.all(children.map((child) => closeTree(child, "parent_closed", actor, inherited)));
     if (before === "open") await completeIfSettled(taskId, actor);
     return tasks.get(taskId);
   }

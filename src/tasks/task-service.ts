@@ -216,6 +216,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
         context: { task: taskInfo(task, now), now: epochSeconds(now) },
       },
       task.id,
+      action === "ReadTask" ? "task" : undefined,
     );
     return task;
   }
@@ -226,7 +227,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     async close(principal, taskId, note) {
       const task = await authorizeOn(principal, taskId, "CloseTask");
       if (task.state === "closed") return task;
-      const closed = await deps.closer.closeTree(task.id, "closed", principal.id, note);
+      const closed = await deps.closer.closeTree(task.id, "closed", principal.id, note ? { note } : {});
       return closed ?? task;
     },
   };

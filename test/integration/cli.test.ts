@@ -73,6 +73,53 @@ async function openTaskWithCredential(agentSub: string, intent: string) {
   return { task, credential: credential.body, token };
 }
 
+/** A task whose write request an approver approved (and the agent redeemed) or denied. */
+async function approvalTask(agentSub: string, verdict: "approve" | "deny", comment: string) {
+  const token = await h.token(agentSub);
+  const task = (await h.call("POST", "/v1/tasks", { token, body: { intent: "write", ttl_seconds: 600 } }))
+    .body;
+  const held = await h.call("POST", `/v1/tasks/${task.task_id}/credentials`, {
+    token,
+    body: { profile: "tickets-api", scopes: ["tickets:write"], reason: "close dupes" },
+  });
+  expect(held.status, held.text).toBe(202);
+  const approvalId: string = held.body.approval_id;
+  const decided = await h.call("POST", `/v1/approvals/${approvalId}/${verdict}`, {
+    token: await h.token("approver-carol"),
+    body: { comment },
+  });
+  expect(decided.status, decided.text).toBe(200);
+  if (verdict === "approve") {
+    const redeemed = await h.call("GET", `/v1/approvals/${approvalId}`, { token });
+    expect(redeemed.body.credential?.credential_id).toBeDefined();
+  }
+  return { taskId: task.task_id as string, approvalId };
+}
+
+/** A root task with a child delegated to another agent, which holds a credential. */
+async function delegatedTask() {
+  const planner = await h.token("evidence-planner");
+  const root = await h.call("POST", "/v1/tasks", {
+    token: planner,
+    body: { intent: "plan", ttl_seconds: 600 },
+  });
+  const child = await h.call("POST", "/v1/tasks", {
+    token: planner,
+    body: { intent: "do", ttl_seconds: 300, parent_task_id: root.body.task_id, agent: "ci:evidence-doer" },
+  });
+  expect(child.status, child.text).toBe(201);
+  const credential = await h.call("POST", `/v1/tasks/${child.body.task_id}/credentials`, {
+    token: await h.token("evidence-doer"),
+    body: { profile: "reports-api" },
+  });
+  expect(credential.status, credential.text).toBe(201);
+  return {
+    rootId: root.body.task_id as string,
+    childId: child.body.task_id as string,
+    credentialId: credential.body.credential_id as string,
+  };
+}
+
 const taskState = async (taskId: string, token: string) =>
   (await h.call("GET", `/v1/tasks/${taskId}`, { token })).body;
 
@@ -276,6 +323,44 @@ describe("operator CLI against a live broker", () => {
       expect(validAt.stdout).toContain(credential.credential_id);
       expect(page.code, page.stderr).toBe(0);
       expect(readFileSync(html, "utf8")).toContain(task.task_id);
+    },
+    SLOW,
+  );
+
+  it(
+    "evidence summarises approved, denied, delegated and emergency-revoked tasks (one report schema)",
+    async () => {
+      const approved = await approvalTask("evidence-approved", "approve", "duplicates confirmed");
+      const denied = await approvalTask("evidence-denied", "deny", "not this week");
+      const delegated = await delegatedTask();
+      const revoked = await openTaskWithCredential("evidence-revoked", "Revoke me");
+      const revoke = await cli(
+        ["revoke", "--task", revoked.task.task_id, "--reason", "suspected prompt injection", "--wait"],
+        { as: "operator" },
+      );
+      expect(revoke.code, revoke.stderr).toBe(0);
+      const revocationId = /rev_[\w-]+/.exec(revoke.stdout)?.[0] ?? "missing";
+      const evidenceOf = (taskId: string) => cli(["evidence", taskId], { as: "operator" });
+      const [a, d, g, r] = await Promise.all([
+        evidenceOf(approved.taskId),
+        evidenceOf(denied.taskId),
+        evidenceOf(delegated.rootId),
+        evidenceOf(revoked.task.task_id),
+      ]);
+      for (const run of [a, d, g, r]) {
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stderr).not.toContain("newer than this CLI");
+      }
+      expect(a.stdout).toMatch(new RegExp(`${approved.approvalId}\\s+redeemed\\s+ci:evidence-approved`));
+      expect(a.stdout).toMatch(/approved by ci:approver-carol.*duplicates confirmed/);
+      expect(d.stdout).toMatch(new RegExp(`${denied.approvalId}\\s+denied\\s+ci:evidence-denied`));
+      expect(d.stdout).toMatch(/denied by ci:approver-carol.*not this week/);
+      expect(g.stdout).toMatch(/^agent chain:\s+ci:evidence-planner$/m);
+      expect(g.stdout).toContain(delegated.childId);
+      expect(g.stdout).toContain(delegated.credentialId);
+      expect(r.stdout).toContain(revoked.credential.credential_id);
+      expect(r.stdout).toContain(`emergency ${revocationId} by ci:operator: “suspected prompt injection”`);
+      expect(r.stdout).toMatch(new RegExp(`revoked\\s+emergency ${revocationId} asked by ci:operator`));
     },
     SLOW,
   );

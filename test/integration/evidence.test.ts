@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reportShapeProblem } from "../../src/evidence/evidence-schema.js";
 import type { EvidenceReport } from "../../src/evidence/evidence-types.js";
 import { expectApiError } from "../support/api-errors.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
@@ -42,6 +43,7 @@ const evidence = (taskId: string, token: string, query = "", headers: Record<str
 async function report(taskId: string, token = planner, query = ""): Promise<EvidenceReport> {
   const res = await evidence(taskId, token, query);
   expect(res.status, res.text).toBe(200);
+  expect(reportShapeProblem(res.body), "the report parses with the schema the CLI uses").toBeNull();
   return res.body as EvidenceReport;
 }
 
@@ -165,6 +167,38 @@ describe("evidence report of a delegated task", () => {
     expect(r.chain.whole_chain.valid).toBe(true);
   });
 
+  it("says how the task and each credential ended: the close with its note, the cascade, revoked or expired", () => {
+    const r = scenario.report;
+    const closing = r.timeline.find((e) => e.type === "task.closing" && e.task_id === scenario.rootId);
+    expect(r.tasks[0]?.ending).toEqual({
+      path: "close",
+      at: closing?.time,
+      by: "ci:planner",
+      seq: closing?.seq,
+      note: "done",
+      revocation: null,
+    });
+    expect(closing?.summary).toBe("ci:planner began closing the task (closed): “done”");
+    // The cascade, or the reconciler's orphan repair when it gets there first.
+    expect(r.tasks[1]?.ending).toMatchObject({
+      path: "parent_closed",
+      by: expect.stringMatching(/^(ci:planner|system:worker)$/),
+      note: null,
+    });
+    const byId = new Map(r.credentials.map((c) => [c.credential_id, c]));
+    expect(byId.get(scenario.revokedId)?.revocation).toMatchObject({
+      path: "close",
+      revocation_id: null,
+      requested: { by: "ci:planner" },
+      settled: { event: "revoked", by: "system:worker" },
+    });
+    expect(byId.get(scenario.expiredId)?.revocation).toMatchObject({
+      path: null,
+      requested: null,
+      settled: { event: "expired" },
+    });
+  });
+
   it("answers which credentials were valid at each instant", async () => {
     const byId = new Map(scenario.report.credentials.map((c) => [c.credential_id, c]));
     const first = byId.get(scenario.revokedId)!;
@@ -237,6 +271,123 @@ describe("evidence report of a delegated task", () => {
   });
 });
 
+/** A report without the parts that may differ between reads: when it was made, and who read it. */
+const reproducible = (r: EvidenceReport) => {
+  const { accessed_by: _reads, report: meta, ...rest } = r;
+  return { ...rest, report: { ...meta, generated_at: "(any)" } };
+};
+
+describe("an emergency-revoked task", () => {
+  it("names the revocation, its selector, reason and operator on the task, its child and every credential", async () => {
+    const rootId = (
+      await h.call("POST", "/v1/tasks", { token: planner, body: { intent: "revoke me", ttl_seconds: 600 } })
+    ).body.task_id;
+    const childId = (
+      await h.call("POST", "/v1/tasks", {
+        token: planner,
+        body: { intent: "child", ttl_seconds: 300, parent_task_id: rootId, agent: "ci:worker" },
+      })
+    ).body.task_id;
+    const rootCredential = await issue(rootId, planner, { profile: "tickets-api" });
+    const childCredential = await issue(childId, worker, { profile: "reports-api" });
+    const started = await h.call("POST", "/v1/admin/revocations", {
+      token: operator,
+      body: { selector: { task_id: rootId }, reason: "suspected prompt injection" },
+    });
+    expect(started.status, started.text).toBe(202);
+    const revocationId: string = started.body.revocation_id;
+    const r = await waitFor(
+      async () => {
+        const read = await report(rootId, operator);
+        return read.tasks.every((t) => t.state === "closed") ? read : null;
+      },
+      10_000,
+      "the revoked tree to close",
+    );
+    const revocation = {
+      revocation_id: revocationId,
+      selector: { task_id: rootId },
+      reason: "suspected prompt injection",
+      operator: "ci:operator",
+      started_seq: expect.any(Number),
+    };
+    expect(r.tasks.map((t) => t.ending)).toEqual([
+      expect.objectContaining({
+        path: "emergency",
+        by: "ci:operator",
+        note: "suspected prompt injection",
+        revocation,
+      }),
+      expect.objectContaining({ path: "parent_closed", by: "ci:operator", revocation }),
+    ]);
+    const ends = r.credentials.map((c) => [c.credential_id, c.revocation.path, c.revocation.revocation_id]);
+    expect(ends).toEqual([
+      [rootCredential, "emergency", revocationId],
+      [childCredential, "parent_closed", revocationId],
+    ]);
+    for (const c of r.credentials) {
+      expect(c.revocation).toMatchObject({ requested: { by: "ci:operator" }, settled: { event: "revoked" } });
+    }
+    const closing = r.timeline.find((e) => e.type === "task.closing" && e.task_id === rootId);
+    expect(closing?.summary).toContain(revocationId);
+    const childReport = await report(childId, operator);
+    expect(childReport.tasks.find((t) => t.task_id === rootId)?.ending).toMatchObject({
+      path: "emergency",
+      by: null,
+      revocation: null,
+    });
+  });
+});
+
+describe("reading a report does not change it", () => {
+  it("a closed task's report read three times is identical apart from generated_at and accessed_by", async () => {
+    await waitFor(
+      async () => {
+        const cited = (await report(scenario.rootId)).chain.cited;
+        return cited.checkpoint !== null && cited.checkpoint.covers_cited_events === cited.events;
+      },
+      10_000,
+      "a checkpoint that signs every event of the tree",
+    );
+    const first = await report(scenario.rootId, planner);
+    const second = await report(scenario.rootId, operator);
+    const third = await report(scenario.rootId, planner);
+    expect(reproducible(second)).toEqual(reproducible(first));
+    expect(reproducible(third)).toEqual(reproducible(first));
+    expect(third.decisions).toHaveLength(first.decisions.length);
+    expect(third.decisions.some((d) => d.action === "ReadTask" || d.action === "ReadAudit")).toBe(false);
+    expect(third.accessed_by.slice(-2)).toEqual([
+      expect.objectContaining({
+        actor: "ci:operator",
+        read: "evidence",
+        action: "ReadAudit",
+        effect: "allow",
+      }),
+      expect.objectContaining({ actor: "ci:planner", read: "evidence", action: "ReadTask", effect: "allow" }),
+    ]);
+    expect(third.accessed_by.length).toBe(first.accessed_by.length + 2);
+  });
+
+  it("an unrelated principal's denied read is listed as an access, never as a decision or attempt of the task", async () => {
+    const before = await report(scenario.rootId, operator);
+    expectApiError(await evidence(scenario.rootId, outsider), 404, "not_found");
+    const after = await report(scenario.rootId, operator);
+    expect(reproducible(after)).toEqual(reproducible(before));
+    expect(after.decisions.some((d) => d.actor === "ci:outsider")).toBe(false);
+    expect(after.summary.decisions.deny).toBe(0);
+    const asi10 = after.controls.flatMap((f) => f.controls).find((c) => c.id === "ASI10");
+    expect(asi10?.evidence).not.toMatch(/[1-9]\d* denied attempt/);
+    expect(after.accessed_by).toContainEqual(
+      expect.objectContaining({
+        actor: "ci:outsider",
+        read: "evidence",
+        action: "ReadAudit",
+        effect: "deny",
+      }),
+    );
+  });
+});
+
 describe("approvals in the evidence", () => {
   it("shows who approved a credential, when, with what comment, and which credential it yielded", async () => {
     const approver = await h.token("approver-bob");
@@ -282,6 +433,18 @@ describe("approvals in the evidence", () => {
       ["approval_required", ["write-needs-approval"]],
       ["allow", ["ci-tickets"]],
     ]);
+    // Approvers looking at or listing requests, and others peeking at the approval, are not the task's doing.
+    const outsiderView = await h.call("GET", `/v1/approvals/${approvalId}`, { token: outsider });
+    expect(outsiderView.status).toBe(404);
+    await h.call("GET", `/v1/approvals/${approvalId}`, { token: approver });
+    expect((await h.call("GET", "/v1/approvals", { token: approver })).status).toBe(200);
+    const later = await report(taskId);
+    expect(later.timeline).toEqual(r.timeline);
+    expect(later.decisions).toEqual(r.decisions);
+    expect(later.decisions.filter((d) => d.action === "Approve").map((d) => [d.actor, d.effect])).toEqual([
+      ["ci:approver-bob", "allow"],
+    ]);
+    expect(later.timeline.some((e) => e.type === "approvals.listed")).toBe(false);
     const asi09 = r.controls.flatMap((f) => f.controls).find((c) => c.id === "ASI09");
     expect(asi09?.status).toBe("evidenced");
     const page = await evidence(taskId, planner, "", { accept: "text/html" });

@@ -134,6 +134,9 @@ describe("revoke_failed", () => {
       outcome: "resolved",
       failure_kind: "permanent",
       resolved: { by: "ci:operator", reason: "signing key rotated out; token checked dead at the gateway" },
+      path: "close",
+      requested: { by: "ci:summariser" },
+      settled: { event: "resolved", by: "ci:operator" },
     });
     const again = await h.call("POST", path, { token: operator, body: { reason: "twice" } });
     expect(again.status).toBe(400);

@@ -197,6 +197,12 @@ describe("with revocation running", () => {
     });
     const revoked = events.find((e: { type: string }) => e.type === "credential.revoked");
     expect(revoked.details).toMatchObject({ deny: "role_cutoff", role_arn: w.crowded.arn });
+    const evidence = await w.h.call("GET", `/v1/tasks/${second.task_id}/evidence`, { token: operator });
+    expect(evidence.body.credentials[0].revocation).toMatchObject({
+      path: "close",
+      settled: { event: "revoked", seq: revoked.seq },
+      confirmation: { deny: "role_cutoff", role_arn: w.crowded.arn, issued_before: expect.any(String) },
+    });
   });
 });
 

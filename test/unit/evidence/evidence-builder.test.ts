@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AuditEventInput } from "../../../src/audit/audit-types.js";
+import type { AuditEventInput, DecisionRead } from "../../../src/audit/audit-types.js";
 import { createEvidenceBuilder } from "../../../src/evidence/evidence-builder.js";
 import { verifyCited } from "../../../src/evidence/evidence-chain.js";
 import { chain, credential, MIN, memoryDeps, T0, task } from "./evidence-fixtures.js";
@@ -193,6 +193,79 @@ describe("evidence builder", () => {
     ]);
     expect(report.credentials[0]?.approval_id).toBe("apr_1");
     expect(report.timeline[1]?.summary).toBe("ci:lead approved apr_1: “ok <b>go</b>”");
+  });
+});
+
+describe("how tasks and credentials ended", () => {
+  it("an ancestor's ending comes from its record; a credential the broker revoked on its own says so", async () => {
+    const { root, child, events, credentials } = delegatedTree();
+    const brokerRevoked = credential({
+      id: "crd_3",
+      taskId: "tsk_child",
+      state: "revoked",
+      revokedAt: T0 + 7 * MIN,
+      revokeReason: "store_unavailable",
+    });
+    const report = await createEvidenceBuilder(
+      memoryDeps({ tasks: [root, child], credentials: [...credentials, brokerRevoked], events }),
+    ).build(child);
+    expect(report.tasks[0]?.ending).toEqual({
+      path: "close",
+      at: new Date(T0 + 20 * MIN).toISOString(),
+      by: null,
+      seq: null,
+      note: null,
+      revocation: null,
+    });
+    expect(report.tasks[1]?.ending).toMatchObject({ path: "parent_closed", seq: null });
+    const broker = report.credentials.find((c) => c.credential_id === "crd_3");
+    expect(broker?.revocation).toMatchObject({
+      path: "broker",
+      reason: "store_unavailable",
+      revocation_id: null,
+      confirmation: null,
+    });
+  });
+});
+
+describe("reads of a task tree", () => {
+  it("reads go to accessed_by, approval views and listings nowhere; decisions and timeline stay the task's own", async () => {
+    const { root, child, events, credentials } = delegatedTree();
+    const read = (actor: string, action: string, effect: "allow" | "deny", kind: DecisionRead) => ({
+      type: "decision" as const,
+      actor,
+      task_id: "tsk_root",
+      decision: decision(action, effect, []),
+      details: { read: kind },
+    });
+    const withReads = chain([
+      ...events.map(({ seq: _s, time: _t, prev_hash: _p, hash: _h, ...input }) => input as AuditEventInput),
+      read("ci:auditor", "ReadAudit", "allow", "evidence"),
+      read("ci:outsider", "ReadAudit", "deny", "evidence"),
+      read("ci:planner", "ReadTask", "allow", "task"),
+      read("ci:approver", "Approve", "deny", "approval"),
+      {
+        type: "approvals.listed",
+        actor: "ci:approver",
+        task_id: "tsk_root",
+        details: { returned: 0, examined: 1 },
+      },
+    ]);
+    const plain = await createEvidenceBuilder(
+      memoryDeps({ tasks: [root, child], credentials, events }),
+    ).build(root);
+    const read3 = await createEvidenceBuilder(
+      memoryDeps({ tasks: [root, child], credentials, events: withReads }),
+    ).build(root);
+    expect(read3.decisions).toEqual(plain.decisions);
+    expect(read3.timeline).toEqual(plain.timeline);
+    expect(read3.controls).toEqual(plain.controls);
+    expect(read3.summary).toEqual(plain.summary);
+    expect(read3.accessed_by.map((a) => [a.seq, a.actor, a.read, a.action, a.effect])).toEqual([
+      [8, "ci:auditor", "evidence", "ReadAudit", "allow"],
+      [9, "ci:outsider", "evidence", "ReadAudit", "deny"],
+      [10, "ci:planner", "task", "ReadTask", "allow"],
+    ]);
   });
 });
 
