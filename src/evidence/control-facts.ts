@@ -10,7 +10,8 @@ export type ControlInput = Pick<
 export interface ControlFacts {
   /** The subject task and its descendants. */
   covered: number;
-  delegated: boolean;
+  /** Tasks in the report that a parent task delegated (ancestors included). */
+  delegatedTasks: number;
   agentChain: string[];
   initiator: { subject: string; verified: boolean };
   initiatorIsAgent: boolean;
@@ -20,6 +21,13 @@ export interface ControlFacts {
   policySetHashes: string[];
   issued: number;
   issuedWithPolicies: number;
+  /** Policy ids that allowed the issued credentials. */
+  allowingPolicies: string[];
+  /** Agents that received the issued credentials. */
+  credentialAgents: string[];
+  /** Issued credentials held by an agent other than their task's agent. */
+  misbound: string[];
+  providers: string[];
   profiles: string[];
   scopes: string[];
   downstreamAccounts: string[];
@@ -40,6 +48,8 @@ export interface ControlFacts {
   decidedApprovals: number;
   chainValid: boolean;
   events: number;
+  /** Cited events a signed checkpoint covers. */
+  signedEvents: number;
 }
 
 const unique = (values: Iterable<string>): string[] => [...new Set(values)].sort();
@@ -55,7 +65,7 @@ export function controlFacts(input: ControlInput): ControlFacts {
   const ended = (state: string) => state === "closing" || state === "closed";
   return {
     covered: covered.length,
-    delegated: input.tasks.length > 1,
+    delegatedTasks: input.tasks.filter((task) => task.parent_task_id !== null).length,
     agentChain,
     initiator,
     initiatorIsAgent: input.tasks.some((task) => task.agent === initiator.subject),
@@ -65,6 +75,10 @@ export function controlFacts(input: ControlInput): ControlFacts {
     policySetHashes: unique(input.decisions.map((d) => d.policy_set_hash)),
     issued: issued.length,
     issuedWithPolicies: issued.filter((c) => c.policy_ids.length > 0).length,
+    allowingPolicies: unique(issued.flatMap((c) => c.policy_ids)),
+    credentialAgents: unique(issued.map((c) => c.agent)),
+    misbound: issued.filter((c) => byId.get(c.task_id)?.agent !== c.agent).map((c) => c.credential_id),
+    providers: unique(issued.map((c) => c.provider)),
     profiles: unique(issued.map((c) => c.profile)),
     scopes: unique(issued.flatMap((c) => c.scopes)),
     downstreamAccounts: unique(issued.flatMap((c) => (c.downstream_account ? [c.downstream_account] : []))),
@@ -96,5 +110,6 @@ export function controlFacts(input: ControlInput): ControlFacts {
     decidedApprovals: input.approvals.filter((a) => a.decided !== null).length,
     chainValid: input.chain.cited.valid && input.chain.whole_chain.valid,
     events: input.timeline.length,
+    signedEvents: input.chain.checkpoints.covered_events,
   };
 }

@@ -128,12 +128,12 @@ ${possibly.length > 0 ? html`<p>Issuance uncertain (not counted as valid):</p><u
 
 function chainSection(chain: ChainEvidence): SafeHtml {
   const whole = chain.whole_chain;
-  const cp = chain.cited.checkpoint;
+  const cp = chain.checkpoints.latest;
   const problems = chain.cited.problems.map((p) => html`<li>seq ${p.seq}: ${p.reason}</li>`);
   return html`<h2>Chain verification</h2><dl class="facts">
 <dt>Cited events</dt><dd>${badge(chain.cited.valid ? "evidenced" : "gap")} events: ${chain.cited.events}; consecutive links checked: ${chain.cited.links_checked}</dd>
 <dt>Whole chain</dt><dd>${badge(whole.valid ? "evidenced" : "gap")} events: ${whole.events}; signed checkpoints: ${whole.checkpoints}${whole.valid ? "" : html` — first problem at seq ${whole.first_invalid.seq}: ${whole.first_invalid.reason}`}</dd>
-<dt>Latest checkpoint</dt><dd>${cp ? html`seq ${cp.seq} at ${cp.time} (key ${code(cp.kid)}), covers ${cp.covers_cited_events} of the cited events` : "none yet"}</dd>
+<dt>Latest checkpoint</dt><dd>${cp ? html`seq ${cp.seq} at ${cp.time} (key ${code(cp.kid)}), covers ${chain.checkpoints.covered_events} of the cited events` : "none yet"}</dd>
 </dl>${problems.length > 0 ? html`<ul>${problems}</ul>` : ""}`;
 }
 
@@ -144,7 +144,7 @@ function controlsSection(frameworks: readonly ControlFramework[]): SafeHtml {
         ["Id", "Control", "Status", "Evidence"],
         f.controls.map(
           (c) =>
-            html`<tr><td>${c.id}</td><td>${c.name}</td><td>${badge(c.status)}</td><td>${c.evidence}</td></tr>`,
+            html`<tr><td>${c.id}</td><td>${c.name}</td><td>${badge(c.status)}</td><td>${c.rationale}</td></tr>`,
         ),
         "No controls.",
       )}`,

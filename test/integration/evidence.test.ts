@@ -86,8 +86,8 @@ async function buildScenario(): Promise<Scenario> {
   const settled = await waitFor(
     async () => {
       const r = await report(rootId);
-      const done = r.tasks.every((t) => t.state === "closed") && r.chain.cited.checkpoint !== null;
-      return done && r.chain.cited.checkpoint!.covers_cited_events > 0 ? r : null;
+      const done = r.tasks.every((t) => t.state === "closed");
+      return done && r.chain.checkpoints.covered_events > 0 ? r : null;
     },
     10_000,
     "the tree to close and a checkpoint to be signed",
@@ -211,10 +211,11 @@ describe("evidence report of a delegated task", () => {
       "nist_ai_rmf_1_0",
     ]);
     const status = new Map(frameworks.flatMap((f) => f.controls.map((c) => [c.id, c.status])));
-    expect(status.get("ASI07")).toBe("evidenced");
-    expect(status.get("ASI08")).toBe("evidenced");
+    expect(status.get("ASI07")).toBe("supports");
+    expect(status.get("ASI08")).toBe("supports");
     expect(status.get("NHI1")).toBe("evidenced");
-    expect(status.get("MEASURE 2.7")).toBe("evidenced");
+    expect(status.get("L5")).toBe("evidenced");
+    expect(status.get("ASI05")).toBeUndefined();
   });
 
   it("renders a self-contained HTML page that escapes what agents wrote", async () => {
@@ -282,8 +283,9 @@ describe("approvals in the evidence", () => {
       ["approval_required", ["write-needs-approval"]],
       ["allow", ["ci-tickets"]],
     ]);
-    const asi09 = r.controls.flatMap((f) => f.controls).find((c) => c.id === "ASI09");
-    expect(asi09?.status).toBe("evidenced");
+    const controls = r.controls.flatMap((f) => f.controls);
+    expect(controls.find((c) => c.id === "ASI09")?.status).toBe("supports");
+    expect(controls.find((c) => c.id === "MAP 3.5")?.status).toBe("evidenced");
     const page = await evidence(taskId, planner, "", { accept: "text/html" });
     expect(page.text).toContain("INC-7 &lt;is&gt; a duplicate");
   });
