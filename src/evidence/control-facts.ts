@@ -40,6 +40,8 @@ export interface ControlFacts {
   closedTasks: number;
   /** Credentials still live (not revoked nor lapsed) in a task that is closed. */
   liveInClosed: string[];
+  /** Credentials live or still revoking in a task that is closing or closed. */
+  unsettledInEnded: string[];
   cascadeClosures: number;
   /** Open descendants of a closing or closed task. */
   orphanedChildren: string[];
@@ -97,6 +99,12 @@ export function controlFacts(input: ControlInput): ControlFacts {
     closedTasks: covered.filter((task) => task.state === "closed").length,
     liveInClosed: issued
       .filter((c) => byId.get(c.task_id)?.state === "closed" && c.revocation.outcome === "live")
+      .map((c) => c.credential_id),
+    unsettledInEnded: issued
+      .filter((c) => {
+        const task = byId.get(c.task_id);
+        return task !== undefined && ended(task.state) && ["live", "revoking"].includes(c.revocation.outcome);
+      })
       .map((c) => c.credential_id),
     cascadeClosures: covered.filter((task) => task.close_reason === "parent_closed").length,
     orphanedChildren: covered

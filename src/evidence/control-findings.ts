@@ -104,7 +104,7 @@ export function cascade(f: ControlFacts): Finding {
 
 /** Emergency revocation and parent-closure cascades left nothing live. */
 export function killSwitch(f: ControlFacts): Finding {
-  const left = [...f.orphanedChildren, ...f.revokeFailed, ...f.liveInClosed];
+  const left = [...new Set([...f.orphanedChildren, ...f.revokeFailed, ...f.unsettledInEnded])];
   if (f.emergencyClosures + f.cascadeClosures === 0)
     return unexercised("No emergency revocation or parent-closure cascade in this tree.");
   if (left.length > 0) return failing(`Left open or live after the revocation: ${names(left)}.`);
@@ -116,6 +116,8 @@ export function killSwitch(f: ControlFacts): Finding {
 /** Human approvals, with who decided and when. */
 export function approvals(f: ControlFacts): Finding {
   if (f.approvals === 0) return unexercised("No request in this tree needed a human approval.");
+  if (f.decidedApprovals === 0)
+    return unexercised(`${plural(f.approvals, "approval")} recorded, none decided by a human yet.`);
   return shown(
     `${plural(f.approvals, "approval")} recorded, ${f.decidedApprovals} decided by a named approver at a recorded time; whether the approver was misled is outside the broker's view.`,
   );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createEvidenceBuilder } from "../../../src/evidence/evidence-builder.js";
 import type { ControlEntry, EvidenceReport } from "../../../src/evidence/evidence-types.js";
-import { credential, MIN, memoryDeps, T0, task } from "./evidence-fixtures.js";
+import { chain, credential, MIN, memoryDeps, T0, task } from "./evidence-fixtures.js";
 import { HASH, incidentReport } from "./incident-fixture.js";
 
 const controlsOf = (report: EvidenceReport): Map<string, ControlEntry> =>
@@ -95,6 +95,29 @@ describe("controls a report does not cover", () => {
     for (const id of ["NHI1", "NHI7"]) {
       expect(controls.get(id)).toMatchObject({ status: "not covered", exercised: true });
       expect(controls.get(id)?.rationale).toContain("crd_failed");
+    }
+  });
+
+  it("a revocation still in flight in a closing tree is not claimed as a working kill switch", async () => {
+    const root = task({ id: "tsk_root", state: "closing", closeReason: "revoked", closingAt: T0 + MIN });
+    const revoking = credential({ id: "crd_revoking", taskId: "tsk_root", state: "revoking" });
+    const report = await createEvidenceBuilder(
+      memoryDeps({ tasks: [root], credentials: [revoking], events: [], now: T0 + 2 * MIN }),
+    ).build(root);
+    expect(controlsOf(report).get("Cross-layer")).toMatchObject({ status: "not covered", exercised: true });
+    expect(controlsOf(report).get("Cross-layer")?.rationale).toContain("crd_revoking");
+  });
+
+  it("an approval no human has decided yet is no evidence of oversight", async () => {
+    const root = task({ id: "tsk_root" });
+    const details = { approval_id: "apr_1", profile: "tickets-api" };
+    const events = chain([{ type: "approval.requested", actor: "ci:planner", task_id: "tsk_root", details }]);
+    const report = await createEvidenceBuilder(memoryDeps({ tasks: [root], credentials: [], events })).build(
+      root,
+    );
+    for (const id of ["MAP 3.5", "ASI09"]) {
+      expect(controlsOf(report).get(id)).toMatchObject({ status: "not covered", exercised: false });
+      expect(controlsOf(report).get(id)?.rationale).toBe("1 approval recorded, none decided by a human yet.");
     }
   });
 });
