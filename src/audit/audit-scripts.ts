@@ -24,3 +24,18 @@ end
 redis.call("SET", KEYS[1], ARGV[2])
 return "ok"
 `;
+
+/**
+ * Releases the seal lock only if this holder still owns it (a pass that outlived the lock's expiry must
+ * not free the lock another process has taken since).
+ *
+ * KEYS[1] = seal lock key
+ * ARGV[1] = the holder's token
+ * Result: 1 when released, 0 when the lock was no longer this holder's
+ */
+export const SEAL_LOCK_RELEASE_SCRIPT = `
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+  return redis.call("DEL", KEYS[1])
+end
+return 0
+`;

@@ -4,6 +4,7 @@ import type { RedisClient } from "../shared/redis.js";
 import type { AuditCheckpoints } from "./audit-checkpoints.js";
 import { auditKeys } from "./audit-keys.js";
 import { parseStoredEvent } from "./audit-parse.js";
+import { createSealLock } from "./audit-seal-lock.js";
 
 export interface SealerOptions {
   everyEvents: number;
@@ -25,6 +26,7 @@ export function createAuditSealer(deps: {
   options: SealerOptions;
 }) {
   const keys = auditKeys(deps.keyPrefix);
+  const lock = createSealLock(deps);
   const { options } = deps;
 
   async function due(): Promise<boolean> {
@@ -68,15 +70,11 @@ export function createAuditSealer(deps: {
     deps.logger.info({ through_seq: point.seq }, "audit events trimmed by retention; anchor checkpoint kept");
   }
 
-  /** One sealing pass, under a lock so replicas do not duplicate work. */
+  /** One sealing pass, under the seal lock so replicas do not duplicate work; skipped while it is held. */
   return async function seal(): Promise<void> {
-    const locked = await deps.redis.set(keys.sealLock, "1", "PX", 30_000, "NX");
-    if (locked !== "OK") return;
-    try {
+    await lock.tryWith(async () => {
       if (await due()) await deps.checkpoints.checkpoint();
       await trim();
-    } finally {
-      await deps.redis.del(keys.sealLock);
-    }
+    });
   };
 }

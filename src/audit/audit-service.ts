@@ -4,20 +4,25 @@ import { policyPrincipal } from "../policy/policy-context.js";
 import type { Clock } from "../shared/clock.js";
 import type { AuditCheckpoints } from "./audit-checkpoints.js";
 import type { AuditLog } from "./audit-log.js";
+import type { SealNow, SealResult } from "./audit-seal-now.js";
 import { verifyChain } from "./audit-verify.js";
 
-/** `/v1/audit`: events (paged), chain verification and checkpoints, each under `ReadAudit`, decided here. */
+/**
+ * `/v1/audit`: events (paged), chain verification and checkpoints, each under `ReadAudit`, and sealing a
+ * checkpoint now under `RotateKeys` (it signs with the broker's key: docs/policy.md), all decided here.
+ */
 export function createAuditService(deps: {
   audit: AuditLog;
   checkpoints: AuditCheckpoints;
+  sealNow: SealNow;
   decide: Decide;
   clock: Clock;
 }) {
-  const allowRead = (principal: Principal, taskId: string | null = null) =>
+  const allow = (principal: Principal, action: "ReadAudit" | "RotateKeys", taskId: string | null = null) =>
     requireAllowed(
       deps.decide,
       {
-        action: "ReadAudit",
+        action,
         principal: policyPrincipal(principal),
         resource: { type: "Broker" },
         context: { now: Math.floor(deps.clock.now() / 1000) },
@@ -25,6 +30,8 @@ export function createAuditService(deps: {
       taskId,
       taskId === null ? undefined : "audit",
     );
+  const allowRead = (principal: Principal, taskId: string | null = null) =>
+    allow(principal, "ReadAudit", taskId);
 
   /** Walks the whole chain and its signed checkpoints. */
   async function verify(principal: Principal) {
@@ -61,7 +68,16 @@ export function createAuditService(deps: {
     });
   }
 
-  return { verify, checkpoints, list };
+  /**
+   * Signs a checkpoint of the head now. The head includes this request's own decision, so the checkpoint
+   * covers every event appended before the call.
+   */
+  async function seal(principal: Principal): Promise<SealResult> {
+    await allow(principal, "RotateKeys");
+    return deps.sealNow();
+  }
+
+  return { verify, checkpoints, list, seal };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;

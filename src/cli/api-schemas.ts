@@ -117,6 +117,12 @@ export const auditPage = z.object({
   next_cursor: z.string().nullable(),
 });
 
+/** `POST /v1/audit/checkpoints`: the checkpoint signed now, or the newest when nothing was appended since. */
+export const sealResult = z.object({
+  checkpoint: z.object({ seq: z.number(), hash: z.string(), time: z.string(), kid: z.string() }).loose(),
+  created: z.boolean(),
+});
+
 export const checkpointList = z.object({
   anchor: z.record(z.string(), z.unknown()).nullable(),
   checkpoints: z.array(z.record(z.string(), z.unknown())),

@@ -8,6 +8,7 @@ import { verifyResult } from "./api-schemas.js";
 import { exportAudit, fileSink, stdoutSink } from "./audit-export.js";
 import { ExportFormatError, openExport } from "./audit-export-file.js";
 import { type OfflineVerifyResult, verifyExport } from "./audit-offline-verify.js";
+import { sealCommand } from "./audit-seal.js";
 import {
   connect,
   note,
@@ -160,7 +161,10 @@ async function exportCommand(command: Command): Promise<void> {
   }
 }
 
-/** `credbroker audit verify|export` (policy action `ReadAudit`; `verify --file` works offline). */
+/**
+ * `credbroker audit verify|export|seal` (policy action `ReadAudit`, `seal` `RotateKeys`; `verify --file`
+ * works offline).
+ */
 export function registerAuditCommands(program: Command): void {
   const audit = program.command("audit").description("verify and export the hash-chained audit log");
   withConnection(
@@ -182,5 +186,11 @@ export function registerAuditCommands(program: Command): void {
       .option("--task <task_id>", "only this task's events")
       .action(operatorAction(async (_options: unknown, command: Command) => exportCommand(command))),
     { json: false },
+  );
+  withConnection(
+    audit
+      .command("seal")
+      .description("sign a checkpoint of the chain's head now (POST /v1/audit/checkpoints)")
+      .action(operatorAction(async (_options: unknown, command: Command) => sealCommand(command))),
   );
 }

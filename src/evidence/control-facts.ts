@@ -10,7 +10,8 @@ export type ControlInput = Pick<
 export interface ControlFacts {
   /** The subject task and its descendants. */
   covered: number;
-  delegated: boolean;
+  /** Tasks in the report that a parent task delegated (ancestors included). */
+  delegatedTasks: number;
   agentChain: string[];
   initiator: { subject: string; verified: boolean };
   initiatorIsAgent: boolean;
@@ -20,6 +21,13 @@ export interface ControlFacts {
   policySetHashes: string[];
   issued: number;
   issuedWithPolicies: number;
+  /** Policy ids that allowed the issued credentials. */
+  allowingPolicies: string[];
+  /** Agents that received the issued credentials. */
+  credentialAgents: string[];
+  /** Issued credentials held by an agent other than their task's agent. */
+  misbound: string[];
+  providers: string[];
   profiles: string[];
   scopes: string[];
   downstreamAccounts: string[];
@@ -32,6 +40,8 @@ export interface ControlFacts {
   closedTasks: number;
   /** Credentials still live (not revoked nor lapsed) in a task that is closed. */
   liveInClosed: string[];
+  /** Credentials live or still revoking in a task that is closing or closed. */
+  unsettledInEnded: string[];
   cascadeClosures: number;
   /** Open descendants of a closing or closed task. */
   orphanedChildren: string[];
@@ -40,6 +50,8 @@ export interface ControlFacts {
   decidedApprovals: number;
   chainValid: boolean;
   events: number;
+  /** Cited events a signed checkpoint covers. */
+  signedEvents: number;
 }
 
 const unique = (values: Iterable<string>): string[] => [...new Set(values)].sort();
@@ -55,7 +67,7 @@ export function controlFacts(input: ControlInput): ControlFacts {
   const ended = (state: string) => state === "closing" || state === "closed";
   return {
     covered: covered.length,
-    delegated: input.tasks.length > 1,
+    delegatedTasks: input.tasks.filter((task) => task.parent_task_id !== null).length,
     agentChain,
     initiator,
     initiatorIsAgent: input.tasks.some((task) => task.agent === initiator.subject),
@@ -65,6 +77,10 @@ export function controlFacts(input: ControlInput): ControlFacts {
     policySetHashes: unique(input.decisions.map((d) => d.policy_set_hash)),
     issued: issued.length,
     issuedWithPolicies: issued.filter((c) => c.policy_ids.length > 0).length,
+    allowingPolicies: unique(issued.flatMap((c) => c.policy_ids)),
+    credentialAgents: unique(issued.map((c) => c.agent)),
+    misbound: issued.filter((c) => byId.get(c.task_id)?.agent !== c.agent).map((c) => c.credential_id),
+    providers: unique(issued.map((c) => c.provider)),
     profiles: unique(issued.map((c) => c.profile)),
     scopes: unique(issued.flatMap((c) => c.scopes)),
     downstreamAccounts: unique(issued.flatMap((c) => (c.downstream_account ? [c.downstream_account] : []))),
@@ -84,6 +100,12 @@ export function controlFacts(input: ControlInput): ControlFacts {
     liveInClosed: issued
       .filter((c) => byId.get(c.task_id)?.state === "closed" && c.revocation.outcome === "live")
       .map((c) => c.credential_id),
+    unsettledInEnded: issued
+      .filter((c) => {
+        const task = byId.get(c.task_id);
+        return task !== undefined && ended(task.state) && ["live", "revoking"].includes(c.revocation.outcome);
+      })
+      .map((c) => c.credential_id),
     cascadeClosures: covered.filter((task) => task.close_reason === "parent_closed").length,
     orphanedChildren: covered
       .filter((task) => {
@@ -96,5 +118,6 @@ export function controlFacts(input: ControlInput): ControlFacts {
     decidedApprovals: input.approvals.filter((a) => a.decided !== null).length,
     chainValid: input.chain.cited.valid && input.chain.whole_chain.valid,
     events: input.timeline.length,
+    signedEvents: input.chain.checkpoints.covered_events,
   };
 }

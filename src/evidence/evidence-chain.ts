@@ -4,6 +4,7 @@ import type { AuditLog } from "../audit/audit-log.js";
 import type { AuditEvent } from "../audit/audit-types.js";
 import { verifyChain } from "../audit/audit-verify.js";
 import type { Checkpoint } from "../audit/checkpoint-types.js";
+import { checkpointCoverage, latestCheckpoint } from "./checkpoint-coverage.js";
 import type { ChainEvidence } from "./evidence-types.js";
 
 /** Where the chain and its signed checkpoints are read from. */
@@ -17,10 +18,7 @@ export interface ChainSources {
  * link between cited events whose seqs are consecutive (events in between belong to other tasks and are
  * covered by the whole-chain walk).
  */
-export function verifyCited(
-  events: readonly AuditEvent[],
-  checkpoints: readonly Checkpoint[],
-): ChainEvidence["cited"] {
+export function verifyCited(events: readonly AuditEvent[]): ChainEvidence["cited"] {
   const sorted = [...events].sort((a, b) => a.seq - b.seq);
   const problems: { seq: number; reason: string }[] = [];
   let links = 0;
@@ -42,24 +40,7 @@ export function verifyCited(
       }
     }
   }
-  const latest = checkpoints.reduce<Checkpoint | null>(
-    (best, checkpoint) => (best === null || checkpoint.seq > best.seq ? checkpoint : best),
-    null,
-  );
-  return {
-    valid: problems.length === 0,
-    events: sorted.length,
-    links_checked: links,
-    problems,
-    checkpoint: latest
-      ? {
-          seq: latest.seq,
-          time: latest.time,
-          kid: latest.kid,
-          covers_cited_events: sorted.filter((event) => event.seq <= latest.seq).length,
-        }
-      : null,
-  };
+  return { valid: problems.length === 0, events: sorted.length, links_checked: links, problems };
 }
 
 /** Stops at `lastSeq`, so events appended while the walk runs are not mistaken for a moved head. */
@@ -101,12 +82,18 @@ export async function verifyWholeChain(
   return { result, checkpoints };
 }
 
-/** Both checks, for the events a report cites. */
+/** Both checks for the events a report cites, and which of them a signed checkpoint covers. */
 export async function chainEvidence(
   sources: ChainSources,
   cited: readonly AuditEvent[],
 ): Promise<ChainEvidence> {
   const lastCited = cited.reduce<number | undefined>((max, e) => Math.max(max ?? e.seq, e.seq), undefined);
   const whole = await verifyWholeChain(sources, lastCited);
-  return { cited: verifyCited(cited, whole.checkpoints), whole_chain: whole.result };
+  const latest = latestCheckpoint(whole.checkpoints);
+  const signature = latest ? await sources.checkpoints.checkSignature(latest) : false;
+  return {
+    cited: verifyCited(cited),
+    whole_chain: whole.result,
+    checkpoints: checkpointCoverage(cited, latest, { signature, chain: whole.result.valid }),
+  };
 }

@@ -184,11 +184,18 @@ const chainEvidence = z.object({
     events: z.number(),
     links_checked: z.number(),
     problems: z.array(problem),
-    checkpoint: z
-      .object({ seq: z.number(), time, kid: z.string(), covers_cited_events: z.number() })
-      .nullable(),
   }),
   whole_chain: verifyResult,
+  checkpoints: z.object({
+    covered_through_seq: z.number().nullable(),
+    covered_events: z.number(),
+    uncovered_events: z.number(),
+    uncovered_seqs: z.array(z.number()),
+    latest: z
+      .object({ seq: z.number(), hash: z.string(), time, kid: z.string(), signature_valid: z.boolean() })
+      .nullable(),
+    verify_offline: z.string(),
+  }),
 });
 
 const controlFramework = z.object({
@@ -198,8 +205,9 @@ const controlFramework = z.object({
     z.object({
       id: z.string(),
       name: z.string(),
-      status: z.enum(["evidenced", "gap", "not_exercised", "by_design"]),
-      evidence: z.string(),
+      status: z.enum(["evidenced", "supports", "not covered"]),
+      exercised: z.boolean(),
+      rationale: z.string(),
     }),
   ),
 });

@@ -280,24 +280,46 @@ export interface ChainEvidence {
     /** Pairs of cited events with consecutive seqs whose `prev_hash` link was checked. */
     links_checked: number;
     problems: { seq: number; reason: string }[];
-    /** The newest signed checkpoint, and how many cited events it covers. */
-    checkpoint: { seq: number; time: string; kid: string; covers_cited_events: number } | null;
   };
   whole_chain: VerifyResult;
+  checkpoints: CheckpointCoverage;
 }
 
 /**
- * `evidenced`: this report shows the control working; `gap`: it shows the control failing; `not_exercised`:
- * nothing in this task tree exercised it; `by_design`: the broker provides it but a task report cannot show it.
+ * Which cited events a signed checkpoint covers. An event is covered when its seq is at most the newest
+ * checkpoint's, that checkpoint's signature holds and the whole chain verifies (so the event is linked to
+ * the signed hash). Uncovered events verify by their hash links only until the next checkpoint is signed
+ * (every `audit.checkpoint_interval_seconds`, or now with `POST /v1/audit/checkpoints`).
  */
-export type ControlStatus = "evidenced" | "gap" | "not_exercised" | "by_design";
+export interface CheckpointCoverage {
+  /** Cited events with a seq up to this one are covered; null when none is. */
+  covered_through_seq: number | null;
+  covered_events: number;
+  uncovered_events: number;
+  /** Seqs of the cited events no signed checkpoint covers yet. */
+  uncovered_seqs: number[];
+  /** The newest signed checkpoint, or null before the first one. */
+  latest: { seq: number; hash: string; time: string; kid: string; signature_valid: boolean } | null;
+  /** How to check the checkpoints and the covered events without trusting the broker. */
+  verify_offline: string;
+}
+
+/**
+ * How far this report carries a control (docs/evidence.md): `evidenced` — the report's records show the
+ * control operating in this task tree; `supports` — the broker does its part and the report shows it, but
+ * the control needs more than the broker can see; `not covered` — nothing here exercised it, or the
+ * report shows it failing (the rationale says which).
+ */
+export type ControlStatus = "evidenced" | "supports" | "not covered";
 
 export interface ControlEntry {
   id: string;
   name: string;
   status: ControlStatus;
-  /** What in this report shows the control, or the gap. */
-  evidence: string;
+  /** Whether anything in this task tree exercised the control (false means `not covered`). */
+  exercised: boolean;
+  /** One line: the facts of this report behind the status, and what the broker cannot show. */
+  rationale: string;
 }
 
 export interface ControlFramework {

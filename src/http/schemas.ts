@@ -89,6 +89,9 @@ export const auditQuery = z
     });
   });
 
+/** `POST /v1/audit/checkpoints`: no fields (an empty body or `{}`). */
+export const sealBody = z.object({}).strict();
+
 export const adminTasksQuery = z
   .object({
     state: z.enum(["open", "closing", "closed"]).optional(),

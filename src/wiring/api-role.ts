@@ -2,6 +2,8 @@ import type { Express, Router } from "express";
 import { createAdminService } from "../admin/admin-service.js";
 import { createApprovalListing } from "../approvals/approval-listing.js";
 import { createRequestCredential } from "../approvals/request-credential.js";
+import { createSealLock } from "../audit/audit-seal-lock.js";
+import { createSealNow } from "../audit/audit-seal-now.js";
 import { createAuditService } from "../audit/audit-service.js";
 import { createIssuerNamer } from "../auth/issuer-name.js";
 import { createRejectionSummary } from "../auth/rejection-summary.js";
@@ -100,7 +102,13 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
         Object.entries(config.profiles).map(([name, profile]) => ({ name, provider: profile.provider })),
       now: () => clock.now(),
     }),
-    auditService: createAuditService({ audit, checkpoints: infra.checkpoints, decide, clock }),
+    auditService: createAuditService({
+      audit,
+      checkpoints: infra.checkpoints,
+      sealNow: createSealNow({ lock: createSealLock({ redis, keyPrefix }), checkpoints: infra.checkpoints }),
+      decide,
+      clock,
+    }),
     evidence: createEvidenceService({
       tasks,
       credentials,

@@ -115,6 +115,7 @@ describe("Content-Type and Content-Encoding", () => {
       "/v1/admin/revocations",
       "/v1/admin/credentials/crd_doesnotexist0000/resolve",
       "/v1/admin/keys/rotate",
+      "/v1/audit/checkpoints",
     ];
     const bodies: [Record<string, string>, Uint8Array][] = [
       [{ "content-type": "application/x-www-form-urlencoded" }, Buffer.from("intent=x&ttl_seconds=600")],

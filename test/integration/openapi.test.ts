@@ -410,6 +410,8 @@ describe("real responses validate against the document", () => {
       expect.any(String),
     );
 
+    const sealed = await call("POST", "/v1/audit/checkpoints", { token: operator });
+    expect(sealed.status).toBe(201);
     const page = await call("GET", "/v1/audit", { token: operator, query: "limit=5" });
     expect(page.body.events).toHaveLength(5);
     await call("GET", "/v1/audit", { token: operator, query: `limit=5&cursor=${page.body.next_cursor}` });

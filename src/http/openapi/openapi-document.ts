@@ -48,6 +48,7 @@ export const RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   TaskList: schemas.taskListResponse,
   RevocationList: schemas.revocationListResponse,
   WhoAmI: schemas.whoamiResponse,
+  Seal: schemas.sealResponse,
   CredentialList: schemas.credentialListResponse,
   ApprovalList: schemas.approvalListResponse,
   RevocationStatus: schemas.revocationStatusResponse,

@@ -13,6 +13,7 @@ import {
   openTaskBody,
   resolveBody,
   revocationBody,
+  sealBody,
 } from "../schemas.js";
 
 /**
@@ -354,6 +355,21 @@ export const OPERATIONS: Operation[] = [
     policyAction: "ReadAudit",
     responses: { 200: { component: "Checkpoints", description: "The anchor and checkpoints" } },
     errors: ["policy_denied"],
+  },
+  {
+    method: "post",
+    path: "/v1/audit/checkpoints",
+    operationId: "sealNow",
+    tag: "audit",
+    summary: "Sign a checkpoint of the chain now (the sealer's lock is shared, so it may wait for a pass)",
+    auth: "workload",
+    policyAction: "RotateKeys",
+    body: { schema: sealBody, component: "SealRequest", optional: true },
+    description:
+      "The request's own RotateKeys decision is appended first, so a new checkpoint is always signed " +
+      "(`created: true`); it covers every event up to and including that decision.",
+    responses: { 201: { component: "Seal", description: "A checkpoint was signed now" } },
+    errors: ["invalid_request", "policy_denied", "unavailable"],
   },
   {
     method: "get",

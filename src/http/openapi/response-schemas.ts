@@ -231,6 +231,9 @@ export const checkpointsResponse = z.looseObject({
   checkpoints: z.array(checkpointResponse),
 });
 
+/** `POST /v1/audit/checkpoints`: the checkpoint made now, or the newest one when nothing was appended since. */
+export const sealResponse = z.object({ checkpoint: checkpointResponse, created: z.boolean() });
+
 /** Sections are fixed; their entries are open (evidence/evidence-types.ts describes them). */
 export const evidenceReportResponse = z.looseObject({
   report: z.looseObject({

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AuditEventInput, DecisionRead } from "../../../src/audit/audit-types.js";
 import { createEvidenceBuilder } from "../../../src/evidence/evidence-builder.js";
 import { verifyCited } from "../../../src/evidence/evidence-chain.js";
-import { chain, credential, MIN, memoryDeps, T0, task } from "./evidence-fixtures.js";
+import { chain, checkpointAt, credential, MIN, memoryDeps, T0, task } from "./evidence-fixtures.js";
 
 const HASH = "a".repeat(64);
 const decision = (action: string, effect: "allow" | "deny" | "approval_required", ids: string[]) => ({
@@ -277,11 +277,11 @@ describe("cited-event verification", () => {
       { type: "task.closed", actor: "ci:a", task_id: "tsk_x" },
     ]);
     const edited = events.map((e) => (e.seq === 2 ? { ...e, actor: "ci:mallory" } : e));
-    expect(verifyCited(edited, []).problems).toEqual([
+    expect(verifyCited(edited).problems).toEqual([
       { seq: 2, reason: "hash does not match the event's content: the event was edited" },
     ]);
     const relinked = events.map((e) => (e.seq === 3 ? { ...e, prev_hash: "f".repeat(64) } : e));
-    const result = verifyCited(relinked, []);
+    const result = verifyCited(relinked);
     expect(result.valid).toBe(false);
     expect(result.problems.map((p) => p.seq)).toEqual([3, 3]);
   });
@@ -297,6 +297,52 @@ describe("cited-event verification", () => {
     const l5 = report.controls
       .find((f) => f.framework === "csa_maestro")
       ?.controls.find((c) => c.id === "L5");
-    expect(l5?.status).toBe("gap");
+    expect(l5).toMatchObject({ status: "not covered", exercised: true });
+    expect(l5?.rationale).toContain("verification failed");
+  });
+});
+
+describe("signed-checkpoint coverage", () => {
+  it("names exactly the cited events a signed checkpoint covers and those it does not yet", async () => {
+    const { root, child, events, credentials } = delegatedTree();
+    const checkpoints = [checkpointAt(events[1]!), checkpointAt(events[3]!)];
+    const report = await createEvidenceBuilder(
+      memoryDeps({ tasks: [root, child], credentials, events, checkpoints }),
+    ).build(root);
+    expect(report.chain.checkpoints).toMatchObject({
+      covered_through_seq: 4,
+      covered_events: 3,
+      uncovered_events: 3,
+      uncovered_seqs: [5, 6, 7],
+      latest: { seq: 4, hash: events[3]!.hash, kid: "kid-test", signature_valid: true },
+    });
+    expect(report.chain.checkpoints.verify_offline).toContain("credbroker audit verify --file");
+  });
+
+  it("covers nothing before the first checkpoint, or when the checkpoint's signature fails", async () => {
+    const { root, child, events, credentials } = delegatedTree();
+    const unsigned = await createEvidenceBuilder(
+      memoryDeps({ tasks: [root, child], credentials, events }),
+    ).build(root);
+    expect(unsigned.chain.checkpoints).toMatchObject({
+      covered_through_seq: null,
+      covered_events: 0,
+      uncovered_seqs: [1, 2, 4, 5, 6, 7],
+      latest: null,
+    });
+    const forged = await createEvidenceBuilder(
+      memoryDeps({
+        tasks: [root, child],
+        credentials,
+        events,
+        checkpoints: [checkpointAt(events.at(-1)!)],
+        signaturesHold: false,
+      }),
+    ).build(root);
+    expect(forged.chain.checkpoints).toMatchObject({
+      covered_through_seq: null,
+      uncovered_events: 6,
+      latest: { seq: 7, signature_valid: false },
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { chainEvent } from "../../../src/audit/audit-chain.js";
 import type { AuditEvent, AuditEventInput } from "../../../src/audit/audit-types.js";
 import { GENESIS_HASH } from "../../../src/audit/audit-types.js";
+import type { Checkpoint } from "../../../src/audit/checkpoint-types.js";
 import type { Credential } from "../../../src/credentials/credential-types.js";
 import type { EvidenceBuilderDeps } from "../../../src/evidence/evidence-builder.js";
 import type { Task } from "../../../src/tasks/task-types.js";
@@ -74,6 +75,9 @@ export function memoryDeps(state: {
   credentials: Credential[];
   events: AuditEvent[];
   now?: number;
+  /** Signed checkpoints (default none), and whether their signatures hold (default true). */
+  checkpoints?: Checkpoint[];
+  signaturesHold?: boolean;
 }): EvidenceBuilderDeps {
   const byId = new Map(state.tasks.map((t) => [t.id, t]));
   const last = state.events.at(-1);
@@ -91,7 +95,23 @@ export function memoryDeps(state: {
       },
       head: async () => (last ? { seq: last.seq, hash: last.hash } : null),
     },
-    checkpoints: { anchor: async () => null, list: async () => [], checkSignature: async () => true },
+    checkpoints: {
+      anchor: async () => null,
+      list: async () => state.checkpoints ?? [],
+      checkSignature: async () => state.signaturesHold ?? true,
+    },
     clock: { now: () => state.now ?? T0 + 30 * MIN },
+  };
+}
+
+/** A checkpoint of `event` (signature fields are placeholders: the fixtures' checkSignature decides). */
+export function checkpointAt(event: AuditEvent): Checkpoint {
+  return {
+    seq: event.seq,
+    hash: event.hash,
+    time: event.time,
+    kid: "kid-test",
+    jws: "header.payload.signature",
+    public_jwk: { kty: "OKP", crv: "Ed25519", x: "x", kid: "kid-test", alg: "EdDSA", use: "sig" },
   };
 }
