@@ -60,6 +60,13 @@ export async function startDevMode(options: {
           audience: "https://tickets.internal",
           scopes: ["tickets:read", "tickets:write"],
         },
+        // Held for a human by the dev policy: the copilot journey (202 → approve → redeem).
+        "tickets-admin": {
+          provider: "signer",
+          max_ttl_seconds: 300,
+          audience: "https://tickets.internal",
+          scopes: ["tickets:admin"],
+        },
       },
       revocation: { reconcile_interval_seconds: 5 },
     },

@@ -98,4 +98,34 @@ describe("dev mode (npm start)", () => {
     const audit = await call("GET", `/v1/audit?task_id=${task.body.task_id}`, operator);
     expect(audit.body.events.map((e: { type: string }) => e.type)).toContain("credential.revoked");
   }, 30_000);
+
+  it("serves the README's copilot journey: 202, a dev approver approves, the agent redeems once", async () => {
+    const agent = await token("summariser");
+    const task = await call("POST", "/v1/tasks", agent, {
+      intent: "Close duplicate tickets",
+      ttl_seconds: 900,
+    });
+    const held = await call("POST", `/v1/tasks/${task.body.task_id}/credentials`, agent, {
+      profile: "tickets-admin",
+      scopes: ["tickets:admin"],
+      reason: "close duplicates",
+    });
+    expect(held.status).toBe(202);
+    const approver = await token("approver");
+    const pending = await call("GET", "/v1/approvals", approver);
+    expect(pending.body.approvals.map((a: { approval_id: string }) => a.approval_id)).toContain(
+      held.body.approval_id,
+    );
+    expect((await call("POST", `/v1/approvals/${held.body.approval_id}/approve`, agent, {})).status).toBe(
+      403,
+    );
+    const approved = await call("POST", `/v1/approvals/${held.body.approval_id}/approve`, approver, {
+      comment: "ok for today",
+    });
+    expect(approved.status).toBe(200);
+    const redeemed = await call("GET", `/v1/approvals/${held.body.approval_id}`, agent);
+    expect(redeemed.body).toMatchObject({ state: "approved", credential: { profile: "tickets-admin" } });
+    const again = await call("GET", `/v1/approvals/${held.body.approval_id}`, agent);
+    expect(again.body.credential ?? null).toBeNull();
+  }, 30_000);
 });
