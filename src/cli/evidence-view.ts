@@ -108,6 +108,17 @@ export function formatValidAt(report: EvidenceReport): string {
   return lines.join("\n");
 }
 
+/** Which cited events a signed checkpoint covers, and what to do about the others. */
+function sealedLine(coverage: EvidenceReport["chain"]["checkpoints"]): string {
+  if (coverage.uncovered_events === 0 && coverage.latest) {
+    return `all ${coverage.covered_events} events, by the checkpoint at seq ${coverage.latest.seq}`;
+  }
+  return (
+    `${coverage.covered_events} of ${coverage.covered_events + coverage.uncovered_events} events; ` +
+    "the rest are signed by the next checkpoint (`credbroker audit seal` makes one now)"
+  );
+}
+
 /** The terminal summary: who, the delegation chain, credentials, approvals and the chain check. */
 export function formatEvidence(report: EvidenceReport): string {
   const { summary, chain } = report;
@@ -131,6 +142,7 @@ export function formatEvidence(report: EvidenceReport): string {
         "audit",
         `${summary.events} events; ${cited}; whole chain ${chain.whole_chain.valid ? "valid" : "INVALID"}`,
       ],
+      ["sealed", sealedLine(chain.checkpoints)],
       ["generated", shortTime(report.report.generated_at)],
     ]),
     formatTable(taskColumns, report.tasks) + (summary.truncated ? "\n(tree truncated: see --json)" : ""),

@@ -46,10 +46,46 @@ tr,dd,li{break-inside:avoid}thead{display:table-header-group}
 const section = (title: string, content: SafeHtml): SafeHtml =>
   html`<section><h2>${title}</h2>${content}</section>`;
 
+/** How a task ended, in words: the path, the closer's note and the emergency revocation behind it. */
+function endingOf(t: TaskEntry): SafeHtml {
+  const e = t.ending;
+  if (!e) return html``;
+  const rev = e.revocation;
+  return html`${aside(html`ended by ${e.path}${e.by ? html` (${id(e.by)})` : ""}${e.note ? `: ${e.note}` : ""}`)}${
+    rev ? aside(html`revocation ${id(rev.revocation_id)}${rev.reason ? `: ${rev.reason}` : ""}`) : ""
+  }`;
+}
+
+/** How a credential ended: through which path, settled by whom and when, and what the provider confirmed. */
+function settlementOf(c: CredentialEntry): SafeHtml {
+  const r = c.revocation;
+  const settled = r.settled
+    ? aside(
+        html`${r.settled.event} ${time(r.settled.at)}${r.settled.by ? html` by ${id(r.settled.by)}` : ""}`,
+      )
+    : "";
+  const path = r.path
+    ? aside(html`via ${r.path}${r.revocation_id ? html` ${id(r.revocation_id)}` : ""}`)
+    : "";
+  const confirmed = r.confirmation
+    ? aside(
+        `provider: ${Object.entries(r.confirmation)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
+      )
+    : "";
+  const resolved = r.resolved ? aside(`resolved by hand by ${r.resolved.by}: ${r.resolved.reason}`) : "";
+  return html`${path}${settled}${confirmed}${resolved}`;
+}
+
+function accessRow(a: EvidenceReport["accessed_by"][number]): SafeHtml {
+  return html`<tr><td>${a.seq}</td><td>${time(a.time)}</td><td>${id(a.actor)}</td><td>${a.read}</td><td>${a.action}</td><td>${badge(a.effect)}</td></tr>`;
+}
+
 function taskRow(t: TaskEntry): SafeHtml {
   return html`<tr><td>${t.depth}</td><td>${id(t.task_id)}${aside(t.relation)}</td><td>${t.intent}</td>
 <td>${t.initiator.subject}${aside(t.initiator.verified ? "verified" : "not verified")}</td><td>${id(t.owner)}</td><td>${id(t.agent)}</td>
-<td>${badge(t.state)}${t.close_reason ? aside(t.close_reason) : ""}</td>
+<td>${badge(t.state)}${t.close_reason ? aside(t.close_reason) : ""}${endingOf(t)}</td>
 <td>${time(t.created_at)}${aside(html`deadline ${time(t.deadline)}`)}${t.closed_at ? aside(html`closed ${time(t.closed_at)}`) : ""}</td></tr>`;
 }
 
@@ -58,7 +94,7 @@ function credentialRow(c: CredentialEntry): SafeHtml {
   return html`<tr><td>${id(c.credential_id)}${aside(html`task ${id(c.task_id)}`)}</td>
 <td>${c.provider} / ${c.profile}${aside(c.scopes.join(" ") || "no scopes")}${c.request_reason ? aside(`asked for: ${c.request_reason}`) : ""}</td>
 <td>${id(c.downstream_account)}</td><td>${time(c.issued_at)}</td><td>${time(c.expires_at)}</td><td>${time(c.revoked_at)}</td>
-<td>${badge(r.outcome)}${r.reason ? aside(r.reason) : ""}${r.last_error ? aside(`last error: ${r.last_error}`) : ""}</td>
+<td>${badge(r.outcome)}${r.reason ? aside(r.reason) : ""}${r.last_error ? aside(`last error: ${r.last_error}`) : ""}${settlementOf(c)}</td>
 <td>${ids(c.policy_ids)}${aside(html`set ${id(c.policy_set_hash)}`)}</td></tr>`;
 }
 
@@ -120,6 +156,7 @@ ${section("Credentials", table(["Credential", "Provider / profile", "Downstream 
 ${section("Decisions", table(["Seq", "Time", "Actor", "Action", "Effect", "Policies", "Policy set", "Task"], report.decisions.map(decisionRow), "No decisions."))}
 ${section("Approvals", table(["Approval", "Requested", "Outcome", "Decided", "Comment", "Ended"], report.approvals.map(approvalRow), "No approvals were needed."))}
 ${section("Timeline", table(["Seq", "Time", "Type", "What happened", "Task", "Hash"], report.timeline.map(timelineRow), "No events."))}
+${section("Accessed by (reads of this report, the task or its audit events; not the task's doing)", table(["Seq", "Time", "Reader", "Read", "Action", "Effect"], report.accessed_by.map(accessRow), "No recorded reads."))}
 ${verificationSection(report.chain)}
 ${controlsSection(report.controls)}`;
 }

@@ -331,6 +331,12 @@ describe("an emergency-revoked task", () => {
     }
     const closing = r.timeline.find((e) => e.type === "task.closing" && e.task_id === rootId);
     expect(closing?.summary).toContain(revocationId);
+    const page = (await evidence(rootId, operator, "", { accept: "text/html" })).text;
+    expect(page).toContain("ended by emergency");
+    expect(page).toContain(`title="${revocationId}"`);
+    expect(page).toContain("suspected prompt injection");
+    expect(page).toMatch(/via emergency/);
+    expect(page).toContain("Accessed by");
     const childReport = await report(childId, operator);
     expect(childReport.tasks.find((t) => t.task_id === rootId)?.ending).toMatchObject({
       path: "emergency",
