@@ -12,6 +12,7 @@ import type { IssuerConfig } from "../config/config-schema.js";
 import type { Clock } from "../shared/clock.js";
 import { BrokerError, isBrokerError, unavailable } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+import { fetchTrusting } from "./ca-fetch.js";
 import { normaliseClaims } from "./claim-normalisation.js";
 import { createJwksCache, type JwksCache } from "./jwks-cache.js";
 import type { Principal } from "./principal.js";
@@ -123,7 +124,7 @@ export function createAssertionVerifier(deps: AssertionVerifierDeps): AssertionV
     const jwks = createJwksCache({
       issuer: config,
       clock: deps.clock,
-      fetch: deps.fetch,
+      fetch: config.ca_file ? fetchTrusting(config.ca_file) : deps.fetch,
       timeoutMs: deps.jwksTimeoutMs,
       logger,
     });

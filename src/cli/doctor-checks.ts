@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadKek } from "../../providers/signer/kek.js";
+import { fetchTrusting } from "../auth/ca-fetch.js";
 import { describeFetchError, MAX_DOCUMENT_BYTES } from "../auth/jwks-cache.js";
 import type { BrokerConfig, IssuerConfig } from "../config/config-schema.js";
 import { openStoreConnections } from "../health/store-connections.js";
@@ -66,26 +67,36 @@ export function checkSecrets(config: BrokerConfig, configDir: string, env: Env):
   return findings;
 }
 
-async function fetchDocument(url: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "error" });
+async function fetchDocument(
+  url: string,
+  timeoutMs: number,
+  fetchImpl: typeof fetch,
+): Promise<Record<string, unknown>> {
+  const response = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "error" });
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);
   return JSON.parse(await readBoundedText(response, MAX_DOCUMENT_BYTES, url)) as Record<string, unknown>;
 }
 
-export async function checkIssuer(issuer: IssuerConfig, timeoutMs = 5_000): Promise<Finding> {
+export async function checkIssuer(
+  issuer: IssuerConfig,
+  configDir: string,
+  timeoutMs = 5_000,
+): Promise<Finding> {
   const check = `issuer ${issuer.name}`;
   try {
+    const fetchImpl = issuer.ca_file ? fetchTrusting(path.resolve(configDir, issuer.ca_file)) : fetch;
     let jwksUri = issuer.jwks_uri;
     if (!jwksUri) {
       const discovery = await fetchDocument(
         `${issuer.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`,
         timeoutMs,
+        fetchImpl,
       );
       if (typeof discovery.jwks_uri !== "string")
         return problem(check, "its discovery document has no jwks_uri");
       jwksUri = discovery.jwks_uri;
     }
-    const jwks = await fetchDocument(jwksUri, timeoutMs);
+    const jwks = await fetchDocument(jwksUri, timeoutMs, fetchImpl);
     const keys = Array.isArray(jwks.keys) ? jwks.keys.length : 0;
     return keys > 0 ? ok(check, `${keys} keys at ${jwksUri}`) : problem(check, `no keys at ${jwksUri}`);
   } catch (err) {

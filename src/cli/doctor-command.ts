@@ -17,7 +17,7 @@ async function doctor(options: { config: string; json?: boolean }): Promise<void
     { check: "config", ok: true, detail: `${options.config} is valid` },
     checkPolicies(config, configDir),
     ...checkSecrets(config, configDir, process.env),
-    ...(await Promise.all(config.issuers.map((issuer) => checkIssuer(issuer)))),
+    ...(await Promise.all(config.issuers.map((issuer) => checkIssuer(issuer, configDir)))),
     await checkRedis(config, process.env),
     ...checkProviders(config, configDir, process.env),
   ];

@@ -46,6 +46,11 @@ const issuerSchema = z
     issuer: secureUrl,
     /** Explicit JWKS; otherwise discovered from `<issuer>/.well-known/openid-configuration`. */
     jwks_uri: secureUrl.optional(),
+    /**
+     * PEM file of the CA(s) that sign the issuer's TLS certificate, when not a public one (in a Kubernetes
+     * pod: `/var/run/secrets/kubernetes.io/serviceaccount/ca.crt`). Relative to the config file.
+     */
+    ca_file: z.string().min(1).optional(),
     algorithms: z.array(z.enum(ASSERTION_ALGORITHMS)).min(1).default(["RS256", "ES256"]),
     max_token_age_seconds: z.number().int().positive().max(86_400).default(3600),
     /** `aud` the assertion must contain; defaults to `server.audience`. */

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { createApprovalService } from "../approvals/approval-service.js";
 import { createHandleHasher } from "../audit/handle-hash.js";
 import { readAuditHmacKey } from "../audit/hmac-key.js";
@@ -65,7 +66,10 @@ export function buildCoreServices(infra: Infrastructure, fetchImpl: typeof fetch
     onClosing: (taskId, actor) => approvals.cancelForTask(taskId, actor),
   });
   const verifier = createAssertionVerifier({
-    issuers: config.issuers,
+    // A relative ca_file is read from the config's directory.
+    issuers: config.issuers.map((issuer) =>
+      issuer.ca_file ? { ...issuer, ca_file: path.resolve(infra.configDir, issuer.ca_file) } : issuer,
+    ),
     defaultAudience: config.server.audience,
     clock,
     replayGuard: createRedisReplayGuard({ redis: infra.redis, keyPrefix: infra.keyPrefix, clock }),

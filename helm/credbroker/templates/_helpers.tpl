@@ -169,6 +169,14 @@ Secrets reach the broker only as secretKeyRef env vars, under the env names the 
           expirationSeconds: {{ .Values.serviceAccount.projectedToken.expirationSeconds }}
           path: token
 {{- end }}
+{{- if .Values.kubernetesIssuer.enabled }}
+- name: kube-ca
+  configMap:
+    name: kube-root-ca.crt
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
 {{- with .Values.extraVolumes }}
 {{ toYaml . }}
 {{- end }}
@@ -183,6 +191,11 @@ Secrets reach the broker only as secretKeyRef env vars, under the env names the 
 {{- if .Values.serviceAccount.projectedToken.enabled }}
 - name: serviceaccount-token
   mountPath: {{ include "credbroker.projectedTokenDir" . }}
+  readOnly: true
+{{- end }}
+{{- if .Values.kubernetesIssuer.enabled }}
+- name: kube-ca
+  mountPath: /var/run/secrets/credbroker/kubernetes
   readOnly: true
 {{- end }}
 {{- with .Values.extraVolumeMounts }}
