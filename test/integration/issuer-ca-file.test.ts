@@ -99,7 +99,12 @@ describe("an issuer behind a private CA", () => {
 
   it("is refused without it, and the log names the TLS cause instead of 'fetch failed'", async () => {
     let logs = "";
-    const sink = { write: (line: string) => ((logs += line), true) } as unknown as NodeJS.WritableStream;
+    const sink = {
+      write: (line: string) => {
+        logs += line;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
     const h = await brokerTrusting(undefined, sink);
     expect((await openTask(h)).status).toBe(401);
     const line = logs.split("\n").find((l) => l.includes("JWKS fetch failed")) ?? "";

@@ -250,10 +250,16 @@ describe("the Helm chart's deployments", () => {
 
   it("an in-cluster Kubernetes issuer gets the cluster CA mounted and anonymous issuer discovery bound", () => {
     const helpers = templates["_helpers.tpl"] ?? "";
-    expect(helpers).toMatch(/if \.Values\.kubernetesIssuer\.enabled \}\}\n- name: kube-ca\n {2}configMap:\n {4}name: kube-root-ca\.crt/);
-    expect(helpers).toMatch(/- name: kube-ca\n {2}mountPath: \/var\/run\/secrets\/credbroker\/kubernetes\n {2}readOnly: true/);
+    expect(helpers).toMatch(
+      /if \.Values\.kubernetesIssuer\.enabled \}\}\n- name: kube-ca\n {2}configMap:\n {4}name: kube-root-ca\.crt/,
+    );
+    expect(helpers).toMatch(
+      /- name: kube-ca\n {2}mountPath: \/var\/run\/secrets\/credbroker\/kubernetes\n {2}readOnly: true/,
+    );
     const rbac = templates["rbac.yaml"] ?? "";
-    expect(rbac).toContain("if and .Values.kubernetesIssuer.enabled .Values.kubernetesIssuer.allowAnonymousDiscovery");
+    expect(rbac).toContain(
+      "if and .Values.kubernetesIssuer.enabled .Values.kubernetesIssuer.allowAnonymousDiscovery",
+    );
     expect(rbac).toMatch(/name: system:service-account-issuer-discovery[\s\S]+name: system:unauthenticated/);
   });
 
