@@ -116,6 +116,8 @@ export const rejectAssertion = (reason: AssertionRejectionReason, cause?: unknow
 export function createAssertionVerifier(deps: AssertionVerifierDeps): AssertionVerifier {
   const logger = deps.logger ?? silentLogger;
   const trusted = new Map<string, TrustedIssuer>();
+  /** SPIFFE issuers by trust domain: JWT-SVIDs without `iss` are matched by their `sub`. */
+  const byTrustDomain = new Map<string, TrustedIssuer>();
   for (const config of deps.issuers) {
     if (trusted.has(config.issuer)) throw new Error(`Two configured issuers share the iss ${config.issuer}.`);
     if (config.replay_guard && !deps.replayGuard) {
@@ -128,7 +130,14 @@ export function createAssertionVerifier(deps: AssertionVerifierDeps): AssertionV
       timeoutMs: deps.jwksTimeoutMs,
       logger,
     });
-    trusted.set(config.issuer, { config, algorithms: new Set<string>(config.algorithms), jwks });
+    const entry = { config, algorithms: new Set<string>(config.algorithms), jwks };
+    trusted.set(config.issuer, entry);
+    if (config.trust_domain) {
+      if (byTrustDomain.has(config.trust_domain)) {
+        throw new Error(`Two configured issuers share the SPIFFE trust domain ${config.trust_domain}.`);
+      }
+      byTrustDomain.set(config.trust_domain, entry);
+    }
   }
 
   const cache = createVerifiedCache({ clock: deps.clock, maxEntries: 10_000 });
@@ -174,8 +183,12 @@ export function createAssertionVerifier(deps: AssertionVerifierDeps): AssertionV
     const subject = payload.sub;
     if (typeof subject !== "string" || subject.length === 0) throw rejectAssertion("invalid_claims");
     const exp = payload.exp ?? 0;
-    if (exp - (payload.iat ?? 0) > config.max_token_age_seconds + CLOCK_TOLERANCE_SECONDS) {
+    const issuedAt = payload.iat ?? Math.floor(deps.clock.now() / 1000);
+    if (exp - issuedAt > config.max_token_age_seconds + CLOCK_TOLERANCE_SECONDS) {
       throw rejectAssertion("lifetime_too_long");
+    }
+    if (config.trust_domain && trustDomainOf(subject) !== config.trust_domain) {
+      throw rejectAssertion("invalid_subject");
     }
     const tags = normaliseClaims(config.kind, payload);
     if (config.replay_guard && deps.replayGuard) {
@@ -192,13 +205,18 @@ export function createAssertionVerifier(deps: AssertionVerifierDeps): AssertionV
   }
 
   function selectIssuer(token: string): TrustedIssuer {
-    let iss: unknown;
+    let claims: JWTPayload;
     try {
-      iss = decodeJwt(token).iss;
+      claims = decodeJwt(token);
     } catch (err) {
       throw rejectAssertion("malformed", err);
     }
-    const issuer = typeof iss === "string" ? trusted.get(iss) : undefined;
+    const issuer =
+      typeof claims.iss === "string"
+        ? trusted.get(claims.iss)
+        : claims.iss === undefined
+          ? byTrustDomain.get(trustDomainOf(claims.sub) ?? "")
+          : undefined;
     if (!issuer) throw rejectAssertion("untrusted_issuer");
     return issuer;
   }
@@ -208,13 +226,16 @@ export function createAssertionVerifier(deps: AssertionVerifierDeps): AssertionV
     issuer: TrustedIssuer,
     audience: string,
   ): Promise<JWTPayload> {
+    // A JWT-SVID may lack `iss` and `iat` (SPIFFE JWT-SVID §3): then its age is bounded by `exp` below.
+    const claims = decodeJwt(token);
+    const spiffe = issuer.config.kind === "spiffe";
     const options: JWTVerifyOptions = {
-      issuer: issuer.config.issuer,
+      issuer: spiffe && claims.iss === undefined ? undefined : issuer.config.issuer,
       audience,
       algorithms: [...issuer.algorithms],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      maxTokenAge: issuer.config.max_token_age_seconds,
-      requiredClaims: ["exp", "iat", "sub"],
+      maxTokenAge: spiffe && claims.iat === undefined ? undefined : issuer.config.max_token_age_seconds,
+      requiredClaims: spiffe ? ["exp", "sub"] : ["exp", "iat", "sub"],
       currentDate: new Date(deps.clock.now()),
     };
     try {
@@ -333,4 +354,10 @@ function rejectionReasonOf(err: unknown): AssertionRejectionReason {
 
 function sha256(value: string): string {
   return createHash("sha256").update(value).digest("hex");
+}
+
+/** The trust domain of a SPIFFE ID (`spiffe://<trust domain>/…`), or undefined. */
+function trustDomainOf(sub: unknown): string | undefined {
+  if (typeof sub !== "string") return undefined;
+  return /^spiffe:\/\/([a-z0-9._-]{1,255})\//.exec(sub)?.[1];
 }

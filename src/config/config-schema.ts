@@ -61,8 +61,21 @@ const issuerSchema = z
     jwks_cache_seconds: z.number().int().positive().max(86_400).default(300),
     /** Minimum time between JWKS refetches triggered by unknown `kid`s. */
     jwks_cooldown_seconds: z.number().int().nonnegative().max(3600).default(30),
+    /**
+     * `kind: spiffe` only: the trust domain whose JWT-SVIDs this issuer vouches for. SVIDs without `iss`
+     * (SPIRE's default) are matched to this issuer by the trust domain of their `sub`; every SVID's `sub`
+     * must be in it. Point `jwks_uri` at the trust domain's bundle endpoint (a JWK Set; `jwt-svid` keys).
+     */
+    trust_domain: z
+      .string()
+      .regex(/^[a-z0-9._-]{1,255}$/, "a SPIFFE trust domain: lowercase letters, digits, '.', '-' and '_'")
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((issuer) => issuer.trust_domain === undefined || issuer.kind === "spiffe", {
+    message: "trust_domain applies to kind: spiffe only",
+    path: ["trust_domain"],
+  });
 
 export type IssuerConfig = z.infer<typeof issuerSchema>;
 
