@@ -24,7 +24,7 @@ const approvalColumns: Column<ApprovalView>[] = [
   { header: "state", cell: (a) => a.state },
   { header: "task", cell: (a) => a.task_id },
   { header: "profile", cell: (a) => a.profile },
-  { header: "requester", cell: (a) => a.requester, maxWidth: 40 },
+  { header: "requester", cell: (a) => a.requester },
   { header: "scopes", cell: (a) => a.scopes?.join(" "), maxWidth: 32 },
   {
     header: "ttl",

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
+import { stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { type ApiClient, createApiClient } from "./api-client.js";
 import { ApiError, CliError, EXIT } from "./cli-errors.js";
@@ -18,7 +19,11 @@ const connectionOptions = z.object({
   url: z.string(),
   tokenFile: z.string().optional(),
   json: z.boolean().optional(),
+  output: z.enum(["table", "json", "yaml"]).optional(),
 });
+
+/** How machine output is written: `--json` / `--output json` (default), or `--output yaml`. */
+let machineFormat: "json" | "yaml" = "json";
 
 /**
  * Adds `--url`, `--token-file` and (unless `json: false`, for commands whose output is already a format)
@@ -32,7 +37,12 @@ export function withConnection(command: Command, options: { json?: boolean } = {
         "CREDBROKER_TOKEN_FILE",
       ),
     );
-  if (options.json !== false) command.option("--json", "print JSON for scripts instead of tables");
+  if (options.json !== false) {
+    command.option("--json", "print JSON for scripts instead of tables (same as --output json)");
+    command.addOption(
+      new Option("--output <format>", "table (default), json or yaml").choices(["table", "json", "yaml"]),
+    );
+  }
   return command;
 }
 
@@ -77,7 +87,9 @@ export function connect(command: Command, env: NodeJS.ProcessEnv = process.env):
   const options = connectionOptions.parse(command.opts());
   const baseUrl = brokerUrl(options.url);
   const token = resolveToken(command, options.tokenFile, env);
-  return { client: createApiClient({ baseUrl, token }), json: options.json === true };
+  machineFormat = options.output === "yaml" ? "yaml" : "json";
+  const machine = options.json === true || options.output === "json" || options.output === "yaml";
+  return { client: createApiClient({ baseUrl, token }), json: machine };
 }
 
 /** Parses a command's own options; a bad value is a usage error (exit 1) naming the option. */
@@ -118,8 +130,12 @@ export function print(text: string): void {
   process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
-/** Writes a value as indented JSON to stdout (`--json`). */
+/** Writes a value for scripts: indented JSON (`--json`, `--output json`) or YAML (`--output yaml`). */
 export function printJson(value: unknown): void {
+  if (machineFormat === "yaml") {
+    process.stdout.write(stringifyYaml(JSON.parse(JSON.stringify(value)) as unknown));
+    return;
+  }
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 

@@ -47,7 +47,7 @@ function credentialEndText(revocation: CredentialEntry["revocation"]): string | 
 const taskColumns: Column<TaskEntry>[] = [
   { header: "task", cell: (t) => `${"  ".repeat(Math.max(0, t.depth))}${t.task_id}` },
   { header: "relation", cell: (t) => t.relation },
-  { header: "agent", cell: (t) => t.agent, maxWidth: 48 },
+  { header: "agent", cell: (t) => t.agent },
   { header: "state", cell: (t) => (t.close_reason ? `${t.state} (${t.close_reason})` : t.state) },
   { header: "ended", cell: (t) => endingText(t.ending), maxWidth: 120 },
   { header: "intent", cell: (t) => t.intent, maxWidth: 40 },
@@ -58,22 +58,21 @@ const credentialColumns: Column<CredentialEntry>[] = [
   { header: "task", cell: (c) => c.task_id },
   { header: "profile", cell: (c) => c.profile },
   { header: "provider", cell: (c) => c.provider },
-  { header: "account", cell: (c) => c.downstream_account, maxWidth: 32 },
+  { header: "account", cell: (c) => c.downstream_account },
   { header: "issued", cell: (c) => shortTime(c.issued_at) },
   { header: "valid until", cell: (c) => shortTime(c.valid_until) },
   { header: "outcome", cell: (c) => c.revocation.outcome },
   { header: "how", cell: (c) => credentialEndText(c.revocation) },
-  { header: "policies", cell: (c) => c.policy_ids.join(","), maxWidth: 32 },
+  { header: "policies", cell: (c) => c.policy_ids.join(",") },
 ];
 
 const approvalColumns: Column<ApprovalEntry>[] = [
   { header: "approval", cell: (a) => a.approval_id },
   { header: "outcome", cell: (a) => a.outcome },
-  { header: "requested by", cell: (a) => a.requested?.by, maxWidth: 40 },
+  { header: "requested by", cell: (a) => a.requested?.by },
   {
     header: "decision",
     cell: (a) => (a.decided ? `${a.decided.outcome} by ${a.decided.by ?? "?"}` : null),
-    maxWidth: 48,
   },
   { header: "at", cell: (a) => shortTime(a.decided?.at) },
   { header: "comment", cell: (a) => a.decided?.comment, maxWidth: 40 },

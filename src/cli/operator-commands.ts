@@ -3,6 +3,7 @@ import { registerApprovalCommands } from "./approvals-commands.js";
 import { registerAuditCommands } from "./audit-commands.js";
 import { registerAwsCommands } from "./aws-command.js";
 import { DEFAULT_BROKER_URL } from "./cli-context.js";
+import { registerCompletionCommand } from "./completion-command.js";
 import { registerCredentialCommands } from "./credentials-commands.js";
 import { registerDoctorCommand } from "./doctor-command.js";
 import { registerEvidenceCommand } from "./evidence-command.js";
@@ -35,5 +36,6 @@ export function registerOperatorCommands(program: Command): void {
   registerAwsCommands(program);
   registerDoctorCommand(program);
   registerWhoAmICommand(program);
+  registerCompletionCommand(program);
   program.addHelpText("after", OPERATOR_HELP);
 }

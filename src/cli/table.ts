@@ -2,7 +2,7 @@
 export interface Column<Row> {
   header: string;
   cell: (row: Row) => string | number | null | undefined;
-  /** Longer cells are cut with "…" (for free text such as intents and errors). */
+  /** Longer cells are cut with "…": only for free text (intents, reasons, errors), never for ids. */
   maxWidth?: number;
 }
 

@@ -1,9 +1,10 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { type Harness, startHarness } from "../support/broker-harness.js";
 import { TEST_POLICY } from "../support/test-policy.js";
 
@@ -53,6 +54,27 @@ describe("operator CLI: whoami and revocations ls", { timeout: 60_000 }, () => {
     expect(human).toMatch(/ReadAudit: +allow/);
     const after = (await h.call("GET", "/v1/audit?limit=1000", { token: auditor })).body.events.length;
     expect(after - before).toBeLessThanOrEqual(2); // the auditor's own two reads, nothing from whoami
+  });
+
+  it("--output yaml prints the same answer as YAML; --output json as JSON", async () => {
+    const yaml = await cli("summariser", ["whoami", "--output", "yaml"]);
+    expect(parseYaml(yaml)).toMatchObject({ principal: { id: "ci:summariser" } });
+    expect(JSON.parse(await cli("summariser", ["whoami", "--output", "json"])).principal.id).toBe(
+      "ci:summariser",
+    );
+  });
+
+  it("bash completion completes commands and subcommands from the CLI's own tree", async () => {
+    const { stdout: script } = await promisify(execFile)(process.execPath, [BIN, "completion", "bash"]);
+    const complete = (line: string) =>
+      execFileSync("bash", [
+        "-c",
+        `${script}\nCOMP_WORDS=(${line}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _credbroker; echo "\${COMPREPLY[*]}"`,
+      ])
+        .toString()
+        .trim();
+    expect(complete("credbroker revocations ''").split(" ")).toEqual(expect.arrayContaining(["ls", "show"]));
+    expect(complete("credbroker rev")).toBe("revoke revocations");
   });
 
   it("revocations ls lists emergency revocations with reason, actor and time, newest first", async () => {
