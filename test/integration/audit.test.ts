@@ -8,6 +8,7 @@ import { taskKeys } from "../../src/tasks/task-keys.js";
 import { type OidcIssuerSim, startOidcIssuerSim } from "../sims/oidc-issuer.js";
 import { expectApiError, expectInvalidAssertion, expectInvalidRequest } from "../support/api-errors.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
+import { delegateTo } from "../support/provider-delegate.js";
 import { TEST_REDIS_URL } from "../support/redis-keys.js";
 import { countRecords, dumpPrefix } from "../support/redis-records.js";
 
@@ -414,23 +415,18 @@ describe("fail closed when the audit log cannot be written", () => {
   }
 
   const breakingAfterIssue = (providers: CredentialProvider[]): CredentialProvider[] =>
-    providers.map((provider) => ({
-      kind: provider.kind,
-      semantics: provider.semantics,
-      hasProfile: (profile) => provider.hasProfile(profile),
-      ttlBounds: (profile) => provider.ttlBounds(profile),
-      allowedScopes: (profile) => provider.allowedScopes(profile),
-      close: () => provider.close(),
-      revoke: (request) => provider.revoke(request),
-      async issue(request) {
-        const issued = await provider.issue(request);
-        if (injection.armed) {
-          injection.issuedToken = String(issued.secret.token);
-          await breakStream();
-        }
-        return issued;
-      },
-    }));
+    providers.map((provider) =>
+      delegateTo(provider, {
+        async issue(request) {
+          const issued = await provider.issue(request);
+          if (injection.armed) {
+            injection.issuedToken = String(issued.secret.token);
+            await breakStream();
+          }
+          return issued;
+        },
+      }),
+    );
 
   beforeAll(async () => {
     f = await startHarness({ name: "audit-fail", issuer: h.issuer, decorateProviders: breakingAfterIssue });
