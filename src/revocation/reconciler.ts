@@ -26,7 +26,7 @@ type IndexName = "pending" | "active" | "failed" | "retryDue";
 
 /**
  * Re-arms whatever the queue lost, from the Redis records (the source of truth): open tasks past their
- * deadline, open tasks whose parent ended, closing tasks with unsettled credentials, half-issued pending
+ * deadline, deadline jobs due soon, open tasks whose parent ended (a batch of the open index per pass), closing tasks with unsettled credentials, half-issued pending
  * credentials, active credentials past expiry, and revoke_failed credentials due for another try (never
  * permanent failures; each scheduled retry waits twice as long as the one before). Index
  * entries that no longer match their record are repaired or dropped, so stale hints never block it.
@@ -67,9 +67,30 @@ export function createReconciler(deps: {
     return due.length;
   }
 
-  /** Repairs the open index, closes orphans, and re-schedules deadline jobs due within two intervals. */
+  /**
+   * Where the open-index repair stands: each pass examines the next BATCH open tasks, wrapping round, so a
+   * pass costs the same at a thousand open tasks as at a million (a full round takes open / BATCH passes).
+   */
+  let sweepOffset = 0;
+
+  /** Re-schedules the deadline jobs due within two intervals: a range read of the deadline-ordered index. */
+  async function rearmDeadlines(report: ReconcileReport): Promise<void> {
+    const soon = clock.now() + 2 * deps.intervalMs;
+    for (const task of await tasks.getMany(await tasks.openDueBy(soon, BATCH))) {
+      if (task.state !== "open") continue;
+      await deps.queue.scheduleDeadline(task.id, task.deadline, clock.now());
+      report.deadlinesRearmed++;
+    }
+  }
+
+  /** Repairs one batch of the open index and closes orphans in it (children whose parent ended). */
   async function sweepOpen(report: ReconcileReport): Promise<void> {
-    const ids = await tasks.openTaskIds();
+    let ids = await tasks.openTaskPage(sweepOffset, BATCH);
+    if (ids.length === 0 && sweepOffset > 0) {
+      sweepOffset = 0;
+      ids = await tasks.openTaskPage(0, BATCH);
+    }
+    sweepOffset = ids.length < BATCH ? 0 : sweepOffset + ids.length;
     const records = await tasks.getMany(ids);
     const found = new Set(records.map((task) => task.id));
     await tasks.dropMissing(ids.filter((id) => !found.has(id)));
@@ -84,14 +105,10 @@ export function createReconciler(deps: {
     const parents = new Map(
       (await tasks.getMany([...new Set(open.flatMap((t) => t.parentId ?? []))])).map((t) => [t.id, t]),
     );
-    const soon = clock.now() + 2 * deps.intervalMs;
     for (const task of open) {
       if (task.parentId && parents.get(task.parentId)?.state !== "open") {
         await closer.closeTree(task.id, "parent_closed", WORKER_ACTOR);
         report.orphansClosed++;
-      } else if (task.deadline <= soon) {
-        await deps.queue.scheduleDeadline(task.id, task.deadline, clock.now());
-        report.deadlinesRearmed++;
       }
     }
   }
@@ -188,6 +205,7 @@ export function createReconciler(deps: {
       failedRetried: await retryFailed(),
       deadlinesRearmed: 0,
     };
+    await rearmDeadlines(report);
     await sweepOpen(report);
     report.closingRearmed = await rearmClosing();
     deps.logger.debug({ report }, "reconciled");

@@ -30,6 +30,8 @@ export interface TaskStore {
   /** Open tasks whose deadline is at or before `until` (ms). */
   openDueBy(until: number, limit: number): Promise<string[]>;
   openTaskIds(): Promise<string[]>;
+  /** Open task ids in deadline order from position `offset` (a cursor over the open index), at most `limit`. */
+  openTaskPage(offset: number, limit: number): Promise<string[]>;
   closingTaskIds(limit: number): Promise<string[]>;
   /** Puts a task in the index its recorded state calls for (repairs a crash between a script and its index move). */
   reindex(task: Pick<Task, "id" | "state" | "deadline" | "closingAt">): Promise<void>;
@@ -91,6 +93,7 @@ export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string })
     },
     openDueBy: (until, limit) => redis.zrangebyscore(keys.open, "-inf", String(until), "LIMIT", 0, limit),
     openTaskIds: () => redis.zrange(keys.open, "0", "-1"),
+    openTaskPage: (offset, limit) => redis.zrange(keys.open, String(offset), String(offset + limit - 1)),
     closingTaskIds: (limit) => redis.zrange(keys.closing, "0", String(limit - 1)),
     async reindex(task) {
       await Promise.all([
