@@ -77,8 +77,7 @@ function servedRoutes(app: Express): string[] {
       /:([A-Za-z]+)/g,
       (_, name: string) => `{${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}}`,
     );
-  // biome-ignore lint/suspicious/noExplicitAny: the router's layers are not part of express's typings
-  const walk = (stack: any[], prefix: string) => {
+  const walk = (stack: readonly RouterLayer[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
         for (const method of Object.keys(layer.route.methods)) {
@@ -91,9 +90,16 @@ function servedRoutes(app: Express): string[] {
       }
     }
   };
-  // biome-ignore lint/suspicious/noExplicitAny: see above
-  walk((app as any).router.stack, "");
+  walk((app as unknown as { router: { stack: RouterLayer[] } }).router.stack, "");
   return routes.sort();
+}
+
+/** What the route walk reads of an Express 5 router layer (the router's internals are not in its typings). */
+interface RouterLayer {
+  name?: string;
+  rawPath?: unknown;
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: RouterLayer[] };
 }
 
 const documentedRoutes = (document: OpenApiDocument) =>
