@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OidcIssuerSim, startOidcIssuerSim } from "../sims/oidc-issuer.js";
 import { type Harness, startHarness } from "../support/broker-harness.js";
+import { TEST_POLICY } from "../support/test-policy.js";
 
 /**
  * "Never the requester" across issuers: the same human holds identities from two trusted issuers (`ci` for
@@ -11,16 +12,10 @@ import { type Harness, startHarness } from "../support/broker-harness.js";
  */
 
 const SHIPPED = readFileSync(path.resolve(import.meta.dirname, "../../examples/policies/dev.cedar"), "utf8");
-const NEVER_THE_REQUESTER = SHIPPED.slice(SHIPPED.indexOf("// Never the requester"));
-const POLICY = `
-@id("ci-tasks")
-permit (principal, action in [Credbroker::Action::"OpenTask", Credbroker::Action::"CloseTask", Credbroker::Action::"ReadTask"], resource)
-when { principal.issuer == "ci" };
-
-@id("ci-tickets")
-permit (principal, action == Credbroker::Action::"RequestCredential", resource == Credbroker::Profile::"tickets-api")
-when { principal.issuer == "ci" };
-
+/** The shipped rule alone (it ends at the first blank line after its comment). */
+const ruleStart = SHIPPED.indexOf("// Never the requester");
+const NEVER_THE_REQUESTER = SHIPPED.slice(ruleStart, SHIPPED.indexOf("\n\n", ruleStart));
+const POLICY = `${TEST_POLICY}
 @id("write-needs-approval")
 @approval("required")
 forbid (principal, action == Credbroker::Action::"RequestCredential", resource)
@@ -29,6 +24,7 @@ when { context.scopes.contains("tickets:write") && !context.approved };
 @id("corp-approves")
 permit (principal, action == Credbroker::Action::"Approve", resource)
 when { principal.issuer == "corp" };
+
 ${NEVER_THE_REQUESTER}`;
 
 let h: Harness;
