@@ -1,4 +1,5 @@
 import type { AuditLog } from "../audit/audit-log.js";
+import type { AuditEventInput } from "../audit/audit-types.js";
 import type { Logger } from "../shared/logger.js";
 
 /** How rejected assertions are kept: a few in full, the rest counted. */
@@ -37,11 +38,12 @@ export function createRejectionSummary(deps: {
 }) {
   let buckets = new Map<string, Bucket>();
   let intervalStart = deps.now();
-  const append: AuditLog["append"] = (event) =>
-    deps.audit.append(event).catch((err: unknown) => {
+  /** Best effort: a rejected caller gets its answer whether or not the log takes the event. */
+  const append = async (event: AuditEventInput): Promise<void> => {
+    await deps.audit.append(event).catch((err: unknown) => {
       deps.logger.warn({ error: String(err) }, "cannot audit rejected assertions");
-      return undefined as never;
     });
+  };
 
   function bucketOf(issuer: string, reason: string): Bucket {
     const key = `${issuer}\u0000${reason}`;
