@@ -172,14 +172,14 @@ export function createAssertionVerifier(deps: AssertionVerifierDeps): AssertionV
 
   async function verifyAssertion(token: string, options: VerifyAssertionOptions): Promise<Principal> {
     const header = readHeader(token);
-    const issuer = selectIssuer(token);
+    const { issuer, claims } = selectIssuer(token);
     const { config } = issuer;
     if (!issuer.algorithms.has(header.alg)) throw rejectAssertion("alg_not_allowed");
     if (config.kind === "spiffe" && header.typ !== undefined && !SPIFFE_TYPES.has(header.typ)) {
       throw rejectAssertion("unsupported_header");
     }
     const audience = config.audience ?? options.audience ?? deps.defaultAudience;
-    const payload = await verifySignatureAndClaims(token, issuer, audience);
+    const payload = await verifySignatureAndClaims(token, issuer, claims, audience);
     const subject = payload.sub;
     if (typeof subject !== "string" || subject.length === 0) throw rejectAssertion("invalid_claims");
     const exp = payload.exp ?? 0;
@@ -204,7 +204,8 @@ export function createAssertionVerifier(deps: AssertionVerifierDeps): AssertionV
     };
   }
 
-  function selectIssuer(token: string): TrustedIssuer {
+  /** The trusted issuer the token names (or, for a JWT-SVID without `iss`, its trust domain), and its claims unverified. */
+  function selectIssuer(token: string): { issuer: TrustedIssuer; claims: JWTPayload } {
     let claims: JWTPayload;
     try {
       claims = decodeJwt(token);
@@ -218,16 +219,16 @@ export function createAssertionVerifier(deps: AssertionVerifierDeps): AssertionV
           ? byTrustDomain.get(trustDomainOf(claims.sub) ?? "")
           : undefined;
     if (!issuer) throw rejectAssertion("untrusted_issuer");
-    return issuer;
+    return { issuer, claims };
   }
 
   async function verifySignatureAndClaims(
     token: string,
     issuer: TrustedIssuer,
+    claims: JWTPayload,
     audience: string,
   ): Promise<JWTPayload> {
     // A JWT-SVID may lack `iss` and `iat` (SPIFFE JWT-SVID §3): then its age is bounded by `exp` below.
-    const claims = decodeJwt(token);
     const spiffe = issuer.config.kind === "spiffe";
     const options: JWTVerifyOptions = {
       issuer: spiffe && claims.iss === undefined ? undefined : issuer.config.issuer,
