@@ -50,7 +50,7 @@ export const taskResponse = z
     labels: z.record(z.string(), z.string()),
     parent_task_id: z.string().nullable(),
     depth: z.number().int().min(0),
-    profiles: z.array(z.string()).nullable().describe("null: any profile the policy allows"),
+    profiles: z.array(z.string()).nullable().describe("null: every profile the policy allows"),
     created_at: time,
     deadline: time,
     closed_at: nullableTime,
