@@ -163,9 +163,16 @@ export const configSchema = z
         message: "client_id values must be unique",
       }),
     policy: z
-      .object({ files: z.array(z.string()).default([]) })
+      .object({
+        files: z.array(z.string()).default([]),
+        /**
+         * Decisions remembered per policy set, keyed on exactly the inputs the loaded policies read; actions
+         * whose policies read the clock are never cached. 0 asks Cedar every time.
+         */
+        decision_cache_size: z.number().int().min(0).max(1_000_000).default(10_000),
+      })
       .strict()
-      .default({ files: [] }),
+      .default({ files: [], decision_cache_size: 10_000 }),
     providers: z
       .object({
         signer: signerProviderConfigSchema.default({ algorithm: "ES256", kek_env: "CREDBROKER_SIGNER_KEK" }),

@@ -15,6 +15,7 @@ export interface BrokerMetrics {
   observeGauges(read: {
     queueDepth: () => Promise<Record<string, number>>;
     revokeFailed: () => Promise<number>;
+    decisionCache: () => { hits: number; misses: number; uncacheable: number; entries: number };
   }): void;
 }
 
@@ -84,6 +85,20 @@ export function createBrokerMetrics(): BrokerMetrics {
         registers: [registry],
         async collect() {
           this.set(await read.revokeFailed());
+        },
+      });
+      new Gauge({
+        name: "credbroker_policy_decisions_cached",
+        help:
+          "Policy decisions since the active policy set was loaded, by how the decision cache answered: " +
+          "hit, miss, uncacheable (the action's policies read the clock); entries: decisions held.",
+        labelNames: ["result"] as const,
+        registers: [registry],
+        collect() {
+          const stats = read.decisionCache();
+          for (const result of ["hits", "misses", "uncacheable", "entries"] as const) {
+            this.set({ result }, stats[result]);
+          }
         },
       });
     },

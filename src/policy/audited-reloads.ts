@@ -15,6 +15,7 @@ export function withAuditedReloads(
   return {
     authorize: (request) => engine.authorize(request),
     info: () => engine.info(),
+    cacheStats: () => engine.cacheStats(),
     reload() {
       const result = engine.reload();
       const details: AuditDetailsByType["policy.reloaded"] = result.ok

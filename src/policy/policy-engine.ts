@@ -10,8 +10,10 @@ import {
 import { type Clock, systemClock, toIso } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import { BROKER_ENTITY_ID, CEDAR_NAMESPACE, CEDAR_SCHEMA, SCHEMA_NAME } from "./cedar-schema.js";
+import { createDecisionCache, type DecisionCache, type DecisionCacheStats } from "./decision-cache.js";
 import { type LoadedPolicy, type LoadedPolicySet, loadPolicyFiles } from "./policy-loader.js";
-import type { CedarValue, Decision, PolicyRequest } from "./policy-types.js";
+import { analysePolicyReads } from "./policy-reads.js";
+import { type CedarValue, type Decision, POLICY_ACTIONS, type PolicyRequest } from "./policy-types.js";
 
 export interface PolicyEngineDeps {
   /** Policy file patterns from `policy.files` (literal paths or `*` / `**` globs). */
@@ -20,6 +22,8 @@ export interface PolicyEngineDeps {
   baseDir: string;
   logger: Pick<Logger, "info" | "warn" | "error">;
   clock?: Clock;
+  /** `policy.decision_cache_size`: decisions remembered per policy set; 0 asks Cedar every time. */
+  decisionCacheSize?: number;
 }
 
 /** What is loaded now: for `/readyz`, the admin API and audit. */
@@ -43,17 +47,25 @@ export interface PolicyEngine {
   /** Loads the files anew; a broken set is refused, logged and the previous set stays active. */
   reload(): PolicyReloadResult;
   info(): PolicySetInfo;
+  /** How the active set's decision cache is doing (for metrics). */
+  cacheStats(): DecisionCacheStats;
 }
 
 interface ActivePolicySet extends LoadedPolicySet {
   policySetId: string;
   loadedAt: string;
+  /** Decisions of this set only: a reload starts with an empty cache. */
+  cache: DecisionCache;
 }
 
 interface Evaluation {
   decision: "allow" | "deny";
   reason: string[];
+  /** Policies that failed to evaluate: such a decision is logged every time, never cached. */
+  errors: number;
 }
+
+type Entities = ReturnType<typeof entitiesFor>;
 
 /**
  * Loads, validates and pre-parses the policy set; throws `PolicyLoadError` when it is broken, so the
@@ -81,7 +93,12 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     if (answer.type === "failure") {
       throw new Error(`cedar-wasm refused a validated policy set: ${formatErrors(answer.errors)}`);
     }
-    return { ...set, policySetId, loadedAt: toIso(clock.now()) };
+    const reads = analysePolicyReads(
+      [...set.policies.values()].map((p) => p.text),
+      POLICY_ACTIONS,
+    );
+    const cache = createDecisionCache(reads, deps.decisionCacheSize ?? DEFAULT_DECISION_CACHE_SIZE);
+    return { ...set, policySetId, loadedAt: toIso(clock.now()), cache };
   };
 
   let active = load();
@@ -93,15 +110,15 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
   const evaluate = (
     set: ActivePolicySet,
     request: PolicyRequest,
+    entities: Entities,
     context: Record<string, CedarValue>,
   ): Evaluation => {
-    const { principal, resource, uid: resourceUid } = entitiesFor(request);
     const answer = statefulIsAuthorized({
-      principal: principal.uid,
+      principal: entities.principal.uid,
       action: { type: `${CEDAR_NAMESPACE}::Action`, id: request.action },
-      resource: resourceUid,
+      resource: entities.uid,
       context,
-      entities: [principal, resource],
+      entities: [entities.principal, entities.resource],
       preparsedSchemaName: SCHEMA_NAME,
       validateRequest: true,
       preparsedPolicySetId: set.policySetId,
@@ -109,30 +126,59 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     if (answer.type === "failure") {
       throw new Error(`malformed policy request for ${request.action}: ${formatErrors(answer.errors)}`);
     }
-    logEvaluationErrors(logger, request, answer.response.diagnostics.errors);
-    return { decision: answer.response.decision, reason: [...answer.response.diagnostics.reason].sort() };
+    const { errors } = answer.response.diagnostics;
+    logEvaluationErrors(logger, request, errors);
+    return {
+      decision: answer.response.decision,
+      reason: [...answer.response.diagnostics.reason].sort(),
+      errors: errors.length,
+    };
   };
 
-  const authorize = (request: PolicyRequest): Decision => {
-    const set = active;
+  /** Cedar's answer, and whether every evaluation was clean (so the decision may be remembered). */
+  const decide = (
+    set: ActivePolicySet,
+    request: PolicyRequest,
+    entities: Entities,
+  ): { clean: boolean; decision: Decision } => {
     const policySetHash = set.hash;
-    const first = evaluate(set, request, request.context);
+    const first = evaluate(set, request, entities, request.context);
+    const clean = first.errors === 0;
     if (first.decision === "allow") {
       const maxTtlSeconds = smallestMaxTtl(first.reason.map((id) => set.policies.get(id)));
-      return { effect: "allow", policyIds: first.reason, maxTtlSeconds, policySetHash };
+      return { clean, decision: { effect: "allow", policyIds: first.reason, maxTtlSeconds, policySetHash } };
     }
-    if (first.reason.length === 0) return { effect: "deny", policyIds: [], policySetHash };
+    if (first.reason.length === 0)
+      return { clean, decision: { effect: "deny", policyIds: [], policySetHash } };
     const onlyApprovalForbids = first.reason.every((id) => {
       const policy = set.policies.get(id);
       return policy?.effect === "forbid" && policy.approvalRequired;
     });
     if (onlyApprovalForbids && request.context.approved === false) {
-      const approved = evaluate(set, request, { ...request.context, approved: true });
-      if (approved.decision === "allow") {
-        return { effect: "approval_required", policyIds: first.reason, policySetHash };
-      }
+      const approved = evaluate(set, request, entities, { ...request.context, approved: true });
+      const effect = approved.decision === "allow" ? "approval_required" : "deny";
+      return {
+        clean: clean && approved.errors === 0,
+        decision: { effect, policyIds: first.reason, policySetHash },
+      };
     }
-    return { effect: "deny", policyIds: first.reason, policySetHash };
+    return { clean, decision: { effect: "deny", policyIds: first.reason, policySetHash } };
+  };
+
+  const authorize = (request: PolicyRequest): Decision => {
+    const set = active;
+    const entities = entitiesFor(request);
+    const key = set.cache.keyOf({
+      action: request.action,
+      principal: entities.principal,
+      resource: entities.resource,
+      context: request.context,
+    });
+    const hit = key === null ? undefined : set.cache.get(key);
+    if (hit) return hit;
+    const { decision, clean } = decide(set, request, entities);
+    if (key !== null && clean) set.cache.set(key, decision);
+    return decision;
   };
 
   const reload = (): PolicyReloadResult => {
@@ -166,10 +212,12 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     count: active.policies.size,
   });
 
-  return { authorize, reload, info };
+  return { authorize, reload, info, cacheStats: () => active.cache.stats() };
 }
 
 /** Idempotent: cedar-wasm keeps one process-wide entry under `SCHEMA_NAME`. */
+const DEFAULT_DECISION_CACHE_SIZE = 10_000;
+
 function preparseCedarSchema(): void {
   const answer = preparseSchema(SCHEMA_NAME, CEDAR_SCHEMA);
   if (answer.type === "failure")

@@ -46,6 +46,7 @@ export async function buildInfrastructure(options: InfrastructureOptions) {
     baseDir: options.configDir,
     logger,
     clock,
+    decisionCacheSize: config.policy.decision_cache_size,
   });
   const policy = withAuditedReloads(engine, audit, logger);
   const credentials = createCredentialStore({ redis, keyPrefix, now: () => clock.now() });
@@ -59,7 +60,11 @@ export async function buildInfrastructure(options: InfrastructureOptions) {
     },
   });
   const metrics = createBrokerMetrics();
-  metrics.observeGauges({ queueDepth: () => queue.depth(), revokeFailed: () => credentials.failedCount() });
+  metrics.observeGauges({
+    queueDepth: () => queue.depth(),
+    revokeFailed: () => credentials.failedCount(),
+    decisionCache: () => engine.cacheStats(),
+  });
   const eviction = watchEvictionPolicy({
     redis,
     target: store.target,
