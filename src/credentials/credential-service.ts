@@ -35,7 +35,7 @@ export interface CredentialServiceDeps {
   providers: ProviderRegistry;
   decide: Decide;
   issue: IssueCredential;
-  quotas: Pick<Quotas, "issueCredential">;
+  quotas: Pick<Quotas, "credentialsUsed" | "issueCredential">;
   clock: Clock;
 }
 
@@ -119,14 +119,19 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     taskId: string,
     input: CredentialRequest,
   ): Promise<RequestOutcome> {
-    const task = await loadTask(principal, taskId);
+    // One round trip for both reads; the count is enforced only once the policy has answered (a denied
+    // request is told it is denied, not that the task is full).
+    const [task, used] = await Promise.all([
+      loadTask(principal, taskId),
+      deps.quotas.credentialsUsed(taskId),
+    ]);
     const provider = resolveProvider(task, input);
     const decision = await decideIssue(principal, task, provider, input, false);
     if (decision.effect === "approval_required") {
       return { kind: "held_for_approval", held: { principal, task, provider, request: input, decision } };
     }
     if (decision.effect !== "allow") throw policyDenied("RequestCredential", decision, principal.id);
-    await deps.quotas.issueCredential(task.id);
+    deps.quotas.issueCredential(used);
     return { kind: "issued", issued: await deps.issue(principal, task, provider, input, decision) };
   }
 

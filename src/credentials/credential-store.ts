@@ -109,19 +109,36 @@ export function createCredentialStore(deps: {
     return records.map(decodeCredential).filter((c): c is Credential => c !== null);
   }
 
+  /** Undoes a createPending that did not fully land; the provider was not called, so nothing exists downstream. */
+  async function dropPending(credential: Credential, recorded: boolean): Promise<void> {
+    await Promise.allSettled([
+      redis.zrem(keys.pending, credential.id),
+      redis.zrem(keys.all, credential.id),
+      redis.hdel(keys.index, credential.id),
+      recorded
+        ? transitionScript(
+            redis,
+            [keys.credential(credential.taskId, credential.id), tasks.task(credential.taskId)],
+            ["pending", "failed", "last_error", "its index entries could not be written"],
+          )
+        : null,
+    ]);
+  }
+
   const ids = (key: string, limit: number, offset: number) =>
     redis.zrevrange(key, String(offset), String(offset + limit - 1));
 
   return {
     async createPending(credential, now) {
-      // The hints are durable before the record exists (a failed hint write records nothing).
-      await Promise.all([
-        redis.hset(keys.index, credential.id, credential.taskId),
-        redis.zadd(keys.pending, credential.createdAt, credential.id),
-        redis.zadd(keys.all, credential.createdAt, credential.id),
-      ]);
-      const reply = String(
-        await createPendingScript(
+      // Hints and record go out together (one round trip) and the provider is called only once both are
+      // confirmed: a credential that may exist downstream is always one the reconciler can find.
+      const [hints, created] = await Promise.allSettled([
+        Promise.all([
+          redis.hset(keys.index, credential.id, credential.taskId),
+          redis.zadd(keys.pending, credential.createdAt, credential.id),
+          redis.zadd(keys.all, credential.createdAt, credential.id),
+        ]),
+        createPendingScript(
           redis,
           [
             tasks.task(credential.taskId),
@@ -130,19 +147,18 @@ export function createCredentialStore(deps: {
           ],
           [String(now), credential.id, ...encodeNewCredential(credential)],
         ),
-      );
-      if (reply !== "ok") {
-        await Promise.all([
-          redis.zrem(keys.pending, credential.id),
-          redis.zrem(keys.all, credential.id),
-          redis.hdel(keys.index, credential.id),
-        ]);
-      }
+      ]);
+      const reply = created.status === "fulfilled" ? String(created.value) : null;
+      if (hints.status === "rejected" || reply !== "ok") await dropPending(credential, reply === "ok");
+      if (hints.status === "rejected") throw hints.reason;
+      if (created.status === "rejected") throw created.reason;
       return reply === "ok" ? "ok" : reply === "missing" ? "missing" : "task_not_open";
     },
     async activate(credential, activation) {
-      const reply = String(
-        await activateScript(
+      // The index move goes out with the activation (one round trip) and is put back in the rare case the
+      // task closed meanwhile and the credential stays `revoking`.
+      const [reply] = await Promise.all([
+        activateScript(
           redis,
           [keys.credential(credential.taskId, credential.id)],
           [
@@ -156,10 +172,16 @@ export function createCredentialStore(deps: {
             String(activation.issuedAt),
           ],
         ),
-      );
-      const state = parseState(reply);
-      if (state === "active")
-        await syncIndexes(credential.id, "pending", "active", { expiresAt: activation.expiresAt });
+        redis.zadd(keys.active, activation.expiresAt, credential.id),
+        redis.zrem(keys.pending, credential.id),
+      ]);
+      const state = parseState(String(reply));
+      if (state !== "active") {
+        await Promise.all([
+          redis.zrem(keys.active, credential.id),
+          redis.zadd(keys.pending, credential.createdAt, credential.id),
+        ]);
+      }
       return state;
     },
     async transition(credential, from, to, fields = {}) {

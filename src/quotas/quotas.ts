@@ -40,8 +40,10 @@ export function createQuotas(deps: {
       if (parentId) enforce("children_per_task", await deps.tasks.childCount(parentId));
       enforce("open_tasks_per_principal", await deps.tasks.openCountOf(owner, deps.now()));
     },
-    async issueCredential(taskId: string): Promise<void> {
-      enforce("credentials_per_task", await deps.credentials.countForTask(taskId));
+    /** How many credentials the task holds: read beside the task itself, enforced after the decision. */
+    credentialsUsed: (taskId: string): Promise<number> => deps.credentials.countForTask(taskId),
+    issueCredential(used: number): void {
+      enforce("credentials_per_task", used);
     },
     async openApproval(requester: string): Promise<void> {
       enforce("pending_approvals_per_requester", await deps.approvals.pendingCountOf(requester, deps.now()));
