@@ -1,9 +1,9 @@
 import express, { type Express, type RequestHandler, type Router } from "express";
-import helmet from "helmet";
 import type { Logger } from "../shared/logger.js";
 import { createErrorHandler, notFoundRoute } from "./error-handler.js";
 import { JSON_ONLY, requireBodyType } from "./request-body.js";
 import { requestId } from "./request-id.js";
+import { securityHeaders } from "./security-headers.js";
 
 export interface HttpAppParts {
   logger: Logger;
@@ -42,7 +42,7 @@ export function createHttpApp(parts: HttpAppParts): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", parts.trustProxy);
   app.use(requestId);
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use(express.json({ limit: "64kb", strict: true }));
   for (const router of parts.publicRoutes) app.use(router);
   const form = express.urlencoded({ extended: false, limit: "64kb" });
