@@ -1,5 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { RedisConfig } from "../config/redis-config.js";
+import { coalesceWrites } from "./coalesced-writes.js";
 
 /**
  * A connection to the broker's Redis, whatever its topology: ioredis' `Redis` (one server, or the master
@@ -18,6 +19,8 @@ export type RedisClient = Redis | Cluster;
  *
  * Neither auto-pipelines: ioredis keeps one auto-pipeline in flight per node, so under concurrent
  * requests every command waits for the previous batch's round trip (measured slower than sending at once).
+ * Instead the `commands` connection to one server coalesces the socket writes of one event-loop turn
+ * (`coalesced-writes.ts`): the same single write, with no wait for an earlier reply. A Cluster writes as is.
  */
 export type RedisRole = "commands" | "blocking";
 
@@ -47,23 +50,32 @@ export function connectRedis(
   }
   if (config.sentinel) {
     const sentinel = config.sentinel;
-    return new Redis({
-      ...perNode,
-      ...queueing,
-      sentinels: sentinel.sentinels,
-      name: sentinel.name,
-      db: sentinel.db,
-      username: sentinel.username,
-      password: secret(sentinel.password_env),
-      sentinelPassword: secret(sentinel.sentinel_password_env),
-      // Reconnect as soon as a Sentinel announces a new master, not when the old one is demoted: writes
-      // the old master takes in between are lost when it resyncs from the new one.
-      failoverDetector: true,
-      ...(sentinel.tls ? { tls: {}, enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
-    });
+    return coalesced(
+      new Redis({
+        ...perNode,
+        ...queueing,
+        sentinels: sentinel.sentinels,
+        name: sentinel.name,
+        db: sentinel.db,
+        username: sentinel.username,
+        password: secret(sentinel.password_env),
+        sentinelPassword: secret(sentinel.sentinel_password_env),
+        // Reconnect as soon as a Sentinel announces a new master, not when the old one is demoted: writes
+        // the old master takes in between are lost when it resyncs from the new one.
+        failoverDetector: true,
+        ...(sentinel.tls ? { tls: {}, enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+      }),
+      role,
+    );
   }
-  if (config.url !== undefined) return new Redis(config.url, { ...perNode, ...queueing });
+  if (config.url !== undefined) return coalesced(new Redis(config.url, { ...perNode, ...queueing }), role);
   throw new Error("redis: no topology configured (the config schema requires url, sentinel or cluster)");
+}
+
+/** The request path's connection shares one socket write per event-loop turn (`coalesced-writes.ts`). */
+function coalesced(redis: Redis, role: RedisRole): Redis {
+  if (role === "commands") coalesceWrites(redis);
+  return redis;
 }
 
 /** Where the config points, for messages: host:port only, never a password. */
