@@ -1,16 +1,19 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createRespCounter } from "./resp-counter.js";
 
 /**
  * A counting TCP proxy (bench only) between one api process and Redis. It forwards bytes unchanged and counts,
  * over all connections the process opens:
  * - `writes`: data chunks from the client (each is at least one socket write of the client; writes that
  *   reach the proxy back to back may arrive as one chunk, so under concurrency this is a lower bound);
+ * - `commands`: commands in the client's byte stream (parsed RESP; each command of a pipeline counts);
  * - `responses`: data chunks from Redis;
  * - `roundTrips`: client chunks that start a new exchange on their connection, i.e. the first chunk after
  *   Redis answered something (or the connection's first). With one request in flight at a time, this is the
  *   number of sequential waits on Redis the request made.
  */
 export interface ProxyCounts {
+  commands: number;
   writes: number;
   responses: number;
   roundTrips: number;
@@ -26,6 +29,7 @@ export interface RedisProxy {
 }
 
 const zero = (): ProxyCounts => ({
+  commands: 0,
   writes: 0,
   responses: 0,
   roundTrips: 0,
@@ -45,7 +49,11 @@ export async function startRedisProxy(upstream: { host: string; port: number }):
     sockets.add(client).add(redis);
     /** true once Redis has answered since the client's last chunk. */
     let answered = true;
+    const resp = createRespCounter();
     client.on("data", (chunk) => {
+      const seen = resp.commands();
+      resp.feed(chunk);
+      counts.commands += resp.commands() - seen;
       counts.writes += 1;
       counts.clientBytes += chunk.length;
       if (answered) counts.roundTrips += 1;
@@ -87,6 +95,7 @@ export async function startRedisProxy(upstream: { host: string; port: number }):
 
 export function diffCounts(before: ProxyCounts, after: ProxyCounts): ProxyCounts {
   return {
+    commands: after.commands - before.commands,
     writes: after.writes - before.writes,
     responses: after.responses - before.responses,
     roundTrips: after.roundTrips - before.roundTrips,

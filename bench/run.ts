@@ -20,6 +20,7 @@ import { runDeadline } from "./scenarios/deadline.js";
 import { mergePopulations, type Population, populate, runEmergency } from "./scenarios/emergency.js";
 import { runIssuance } from "./scenarios/issuance.js";
 import { measureMemory, memoryFigures, sampleRecord } from "./scenarios/memory.js";
+import { runRoundTrips } from "./scenarios/round-trips.js";
 import { progress, type ScenarioResult } from "./scenarios/types.js";
 
 const RESULTS_FILE = fileURLToPath(new URL("./results.json", import.meta.url));
@@ -109,6 +110,7 @@ async function main(): Promise<number> {
       };
     });
     await scenario("issuance", () => runIssuance(b, PLAN));
+    await scenario("round_trips", () => runRoundTrips(b));
     await scenario("close", () => runCloseRevoke(b, { tasks: PLAN.closeTasks }));
     await scenario("deadline", () => runDeadline(b, { tasks: PLAN.deadlineTasks }));
   } catch (err) {
