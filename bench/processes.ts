@@ -23,6 +23,8 @@ export interface BenchProcess {
   url: string;
   /** The last stderr/stdout lines (for error messages when it dies or never gets ready). */
   tail(): string;
+  /** Lines it has written to stdout/stderr so far (LOG_LEVEL=warn: a busy process should write none). */
+  logLines(): number;
   exited(): boolean;
 }
 
@@ -50,8 +52,11 @@ function spawnTracked(options: SpawnOptions): { child: ChildProcess; process: Be
   });
   children.add(child);
   const lines: string[] = [];
+  let written = 0;
   const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+    const more = chunk.toString("utf8").split("\n").filter(Boolean);
+    written += more.length;
+    lines.push(...more);
     lines.splice(0, Math.max(0, lines.length - 20));
   };
   child.stdout?.on("data", keep);
@@ -67,6 +72,7 @@ function spawnTracked(options: SpawnOptions): { child: ChildProcess; process: Be
       port: options.port,
       url,
       tail: () => lines.join("\n"),
+      logLines: () => written,
       exited: () => child.exitCode !== null || child.signalCode !== null,
     },
   };

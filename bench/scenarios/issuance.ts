@@ -128,6 +128,8 @@ export async function runIssuance(broker: BenchBroker, options: IssuanceOptions)
       idle_window: idle,
       broker_one_connection: single,
       broker_histogram: own ? histogramDetails(own) : null,
+      api_log_lines: broker.api.logLines(),
+      api_log_tail: broker.api.tail(),
     },
   };
 }
