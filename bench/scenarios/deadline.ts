@@ -1,5 +1,5 @@
 import type { BenchBroker } from "../broker.js";
-import { issueCredential, openTask } from "../client.js";
+import { ApiError, issueCredential, openTask } from "../client.js";
 import { figure } from "../report.js";
 import { mapPool, sleep, summarize } from "../stats.js";
 import { progress, type ScenarioResult } from "./types.js";
@@ -18,7 +18,19 @@ export interface DeadlineOptions {
 
 interface Opened {
   taskId: string;
-  credentialId: string;
+  /** Undefined when the task's deadline passed before its credential could be issued (a loaded machine). */
+  credentialId: string | undefined;
+}
+
+/** Issues the task's credential; undefined if the task was already past its deadline (409 task_not_open). */
+async function issueBeforeDeadline(broker: BenchBroker, taskId: string): Promise<string | undefined> {
+  try {
+    return await issueCredential(broker, AGENT, taskId);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409 && err.body.includes('"task_not_open"'))
+      return undefined;
+    throw err;
+  }
 }
 
 interface Outcome {
@@ -33,7 +45,8 @@ async function readOutcomes(broker: BenchBroker, opened: Opened[]): Promise<Outc
   const pipeline = broker.redis.pipeline();
   for (const { taskId, credentialId } of opened) {
     pipeline.hmget(broker.tasks.task(taskId), "state", "deadline", "closed_at", "close_reason");
-    pipeline.hget(broker.credentials.credential(taskId, credentialId), "state");
+    if (credentialId === undefined) pipeline.echo("none");
+    else pipeline.hget(broker.credentials.credential(taskId, credentialId), "state");
   }
   const replies = ((await pipeline.exec()) ?? []).map(([err, value]) => {
     if (err) throw err;
@@ -60,7 +73,7 @@ export async function runDeadline(broker: BenchBroker, options: DeadlineOptions)
     CONCURRENCY,
     async (ttl): Promise<Opened> => {
       const taskId = await openTask(broker, AGENT, ttl);
-      return { taskId, credentialId: await issueCredential(broker, AGENT, taskId) };
+      return { taskId, credentialId: await issueBeforeDeadline(broker, taskId) };
     },
   );
   const createdUntil = Date.now();
@@ -93,6 +106,9 @@ export async function runDeadline(broker: BenchBroker, options: DeadlineOptions)
     `${options.tasks} tasks, ttl ${MIN_TTL_SECONDS}-${MIN_TTL_SECONDS + TTL_SPREAD - 1} s, deadlines spread over ` +
     `${(spreadMs / 1000).toFixed(1)} s; lateness = closed_at - deadline; reconciler every 60 s` +
     `; credential end states ${JSON.stringify(credentialStates)}` +
+    (credentialStates.none
+      ? ` ("none": the deadline passed before the task's credential could be issued, the machine being busy)`
+      : "") +
     (unclosed > 0 ? `; ${unclosed} NOT closed within ${GRACE_MS} ms of the last deadline` : "");
   return {
     figures: [
