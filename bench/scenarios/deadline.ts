@@ -22,13 +22,29 @@ interface Opened {
   credentialId: string | undefined;
 }
 
-/** Issues the task's credential; undefined if the task was already past its deadline (409 task_not_open). */
-async function issueBeforeDeadline(broker: BenchBroker, taskId: string): Promise<string | undefined> {
+/**
+ * Issues the task's credential; undefined if the task's deadline came first: 409 task_not_open, or a 502
+ * provider_error in the deadline's last second (the signer caps `exp` at the deadline and refuses a token
+ * with no lifetime left, a race the bench reports apart).
+ */
+async function issueBeforeDeadline(
+  broker: BenchBroker,
+  taskId: string,
+  deadline: number,
+  races: { notOpen: number; providerAtDeadline: number },
+): Promise<string | undefined> {
   try {
     return await issueCredential(broker, AGENT, taskId);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 409 && err.body.includes('"task_not_open"'))
+    if (!(err instanceof ApiError)) throw err;
+    if (err.status === 409 && err.body.includes('"task_not_open"')) {
+      races.notOpen += 1;
       return undefined;
+    }
+    if (err.status === 502 && err.body.includes('"provider_error"') && Date.now() >= deadline - 1000) {
+      races.providerAtDeadline += 1;
+      return undefined;
+    }
     throw err;
   }
 }
@@ -68,12 +84,15 @@ async function readOutcomes(broker: BenchBroker, opened: Opened[]): Promise<Outc
 /** 1,000 tasks with deadlines spread over a few seconds, one credential each; lateness of their closing. */
 export async function runDeadline(broker: BenchBroker, options: DeadlineOptions): Promise<ScenarioResult> {
   const started = Date.now();
+  const races = { notOpen: 0, providerAtDeadline: 0 };
   const opened = await mapPool(
     Array.from({ length: options.tasks }, (_, i) => MIN_TTL_SECONDS + (i % TTL_SPREAD)),
     CONCURRENCY,
     async (ttl): Promise<Opened> => {
+      const asked = Date.now();
       const taskId = await openTask(broker, AGENT, ttl);
-      return { taskId, credentialId: await issueBeforeDeadline(broker, taskId) };
+      const deadline = asked + ttl * 1000;
+      return { taskId, credentialId: await issueBeforeDeadline(broker, taskId, deadline, races) };
     },
   );
   const createdUntil = Date.now();
@@ -107,7 +126,8 @@ export async function runDeadline(broker: BenchBroker, options: DeadlineOptions)
     `${(spreadMs / 1000).toFixed(1)} s; lateness = closed_at - deadline; reconciler every 60 s` +
     `; credential end states ${JSON.stringify(credentialStates)}` +
     (credentialStates.none
-      ? ` ("none": the deadline passed before the task's credential could be issued, the machine being busy)`
+      ? ` ("none": the deadline came before the task's credential was issued, the machine being busy: ` +
+        `${races.notOpen} x 409 task_not_open, ${races.providerAtDeadline} x 502 provider_error in its last second)`
       : "") +
     (unclosed > 0 ? `; ${unclosed} NOT closed within ${GRACE_MS} ms of the last deadline` : "");
   return {
@@ -147,6 +167,7 @@ export async function runDeadline(broker: BenchBroker, options: DeadlineOptions)
       creation_ms: createdUntil - started,
       after_creation_lateness_ms: quiet,
       credential_states: credentialStates,
+      issuance_after_deadline: races,
     },
   };
 }
