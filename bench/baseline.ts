@@ -24,6 +24,8 @@ export async function startBaseline(options: {
   issuer: string;
   audience: string;
   agent: string;
+  /** Port on 127.0.0.1 (0: a free one). */
+  port?: number;
 }): Promise<Baseline> {
   const { privateKey } = await generateKeyPair("ES256");
   const key: CryptoKey = privateKey;
@@ -68,9 +70,15 @@ export async function startBaseline(options: {
       notes: [],
     });
   });
+  // After the measured route, so it costs that route nothing; the bench polls it to know the process is up.
+  app.get("/readyz", (_req, res) => {
+    res.status(200).json({ status: "ready" });
+  });
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const started = app.listen(0, "127.0.0.1", (err?: Error) => (err ? reject(err) : resolve(started)));
+    const started = app.listen(options.port ?? 0, "127.0.0.1", (err?: Error) =>
+      err ? reject(err) : resolve(started),
+    );
   });
   const { port } = server.address() as AddressInfo;
   return {

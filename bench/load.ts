@@ -50,15 +50,12 @@ async function fire(options: LoadOptions, durationSeconds: number): Promise<auto
   });
 }
 
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  if (options.warmupSeconds > 0) await fire(options, options.warmupSeconds);
-  if (options.beforeMeasure) await options.beforeMeasure();
-  const result = await fire(options, options.durationSeconds);
+function toLoadResult(title: string, result: autocannon.Result): LoadResult {
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
     statusCodes[code] = stat.count ?? 0;
   return {
-    title: options.title,
+    title,
     rps: result["2xx"] / result.duration,
     rpsSampled: result.requests.average,
     latencyMs: {
@@ -75,4 +72,31 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     durationSeconds: result.duration,
     statusCodes,
   };
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  if (options.warmupSeconds > 0) await fire(options, options.warmupSeconds);
+  if (options.beforeMeasure) await options.beforeMeasure();
+  return toLoadResult(options.title, await fire(options, options.durationSeconds));
+}
+
+/** One share of a split load: its own autocannon (own worker thread) against one URL. */
+export interface LoadTarget {
+  url: string;
+  connections: number;
+}
+
+/**
+ * The same requests against several URLs at once (e.g. one per api process), one autocannon per target,
+ * warm-up and measured run started together; one result per target, in order.
+ */
+export async function runLoadSplit(
+  options: Omit<LoadOptions, "url" | "connections"> & { targets: readonly LoadTarget[] },
+): Promise<LoadResult[]> {
+  const each = (target: LoadTarget, i: number) => ({ ...options, ...target, title: `${options.title}#${i}` });
+  if (options.warmupSeconds > 0)
+    await Promise.all(options.targets.map((t, i) => fire(each(t, i), options.warmupSeconds)));
+  if (options.beforeMeasure) await options.beforeMeasure();
+  const results = await Promise.all(options.targets.map((t, i) => fire(each(t, i), options.durationSeconds)));
+  return results.map((result, i) => toLoadResult(`${options.title}#${i}`, result));
 }

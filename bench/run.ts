@@ -1,7 +1,8 @@
 /**
- * credbroker benchmark (`npm run bench`): one in-process broker (api + worker roles) on the real Redis under a
- * key prefix of its own, five scenarios, a table on stdout and bench/results.json. Progress goes to stderr.
- * Every key under the prefix is deleted at the end, also on failure or Ctrl-C.
+ * credbroker benchmark (`npm run bench`): the broker as production runs it (an api-role process beside a
+ * worker-role process, bench/broker.ts) on the real Redis under a key prefix of its own, five scenarios, a
+ * table on stdout and bench/results.json. Progress goes to stderr. Every key under the prefix is deleted and
+ * every child process stopped at the end, also on failure or Ctrl-C.
  */
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,8 @@ import { runDeadline } from "./scenarios/deadline.js";
 import { mergePopulations, type Population, populate, runEmergency } from "./scenarios/emergency.js";
 import { runIssuance } from "./scenarios/issuance.js";
 import { measureMemory, memoryFigures, sampleRecord } from "./scenarios/memory.js";
+import { runRoundTrips } from "./scenarios/round-trips.js";
+import { runScaling } from "./scenarios/scaling.js";
 import { progress, type ScenarioResult } from "./scenarios/types.js";
 
 const RESULTS_FILE = fileURLToPath(new URL("./results.json", import.meta.url));
@@ -39,10 +42,9 @@ const PLAN = {
 const formatLoad = (load: number[]): string => load.map((v) => v.toFixed(2)).join(" / ");
 
 const prefix = newBenchPrefix();
-let broker: BenchBroker | undefined;
 let stopping: Promise<void> | undefined;
 const stop = (): Promise<void> => {
-  stopping ??= stopBenchBroker(broker, prefix);
+  stopping ??= stopBenchBroker(prefix);
   return stopping;
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -80,8 +82,7 @@ async function main(): Promise<number> {
   let redisVersion = "unknown";
   try {
     progress(`starting broker on ${REDIS_URL} with key prefix ${prefix}`);
-    const b = await startBenchBroker(prefix);
-    broker = b;
+    const b: BenchBroker = await startBenchBroker(prefix);
     redisVersion = /redis_version:(\S+)/.exec(await b.redis.info("server"))?.[1] ?? "unknown";
 
     // Scenarios 5 and 4 first, on a fresh prefix: the memory figure sees only its own population.
@@ -110,6 +111,8 @@ async function main(): Promise<number> {
       };
     });
     await scenario("issuance", () => runIssuance(b, PLAN));
+    await scenario("round_trips", () => runRoundTrips(b));
+    await scenario("scaling", () => runScaling(b, PLAN));
     await scenario("close", () => runCloseRevoke(b, { tasks: PLAN.closeTasks }));
     await scenario("deadline", () => runDeadline(b, { tasks: PLAN.deadlineTasks }));
   } catch (err) {
@@ -128,7 +131,7 @@ async function main(): Promise<number> {
   const env = environment(redisVersion, REDIS_URL, loadAtStart);
   const footer = [
     `${env.date}  node ${env.node}  ${env.cpu_count} CPUs (${env.cpu_model})  redis ${env.redis_version}`,
-    `Load generator (autocannon, 1 worker thread), broker (api+worker roles in one process), Redis and the OIDC sim`,
+    `Load generator (autocannon worker threads), api and worker processes, baseline process, Redis and the OIDC sim`,
     `all share these ${availableParallelism()} cores: absolute throughput and tail latency are lower than with a dedicated client.`,
     `Load average at start ${formatLoad(loadAtStart)}, at end ${formatLoad(loadavg())} (1/5/15 min): ` +
       "other processes on the machine add noise.",

@@ -1,5 +1,5 @@
 import type { BenchBroker } from "../broker.js";
-import { issueCredential, openTask } from "../client.js";
+import { ApiError, issueCredential, openTask } from "../client.js";
 import { figure } from "../report.js";
 import { mapPool, sleep, summarize } from "../stats.js";
 import { progress, type ScenarioResult } from "./types.js";
@@ -18,7 +18,35 @@ export interface DeadlineOptions {
 
 interface Opened {
   taskId: string;
-  credentialId: string;
+  /** Undefined when the task's deadline passed before its credential could be issued (a loaded machine). */
+  credentialId: string | undefined;
+}
+
+/**
+ * Issues the task's credential; undefined if the task's deadline came first: 409 task_not_open, or a 502
+ * provider_error in the deadline's last second (the signer caps `exp` at the deadline and refuses a token
+ * with no lifetime left, a race the bench reports apart).
+ */
+async function issueBeforeDeadline(
+  broker: BenchBroker,
+  taskId: string,
+  deadline: number,
+  races: { notOpen: number; providerAtDeadline: number },
+): Promise<string | undefined> {
+  try {
+    return await issueCredential(broker, AGENT, taskId);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.status === 409 && err.body.includes('"task_not_open"')) {
+      races.notOpen += 1;
+      return undefined;
+    }
+    if (err.status === 502 && err.body.includes('"provider_error"') && Date.now() >= deadline - 1000) {
+      races.providerAtDeadline += 1;
+      return undefined;
+    }
+    throw err;
+  }
 }
 
 interface Outcome {
@@ -33,7 +61,8 @@ async function readOutcomes(broker: BenchBroker, opened: Opened[]): Promise<Outc
   const pipeline = broker.redis.pipeline();
   for (const { taskId, credentialId } of opened) {
     pipeline.hmget(broker.tasks.task(taskId), "state", "deadline", "closed_at", "close_reason");
-    pipeline.hget(broker.credentials.credential(taskId, credentialId), "state");
+    if (credentialId === undefined) pipeline.echo("none");
+    else pipeline.hget(broker.credentials.credential(taskId, credentialId), "state");
   }
   const replies = ((await pipeline.exec()) ?? []).map(([err, value]) => {
     if (err) throw err;
@@ -55,12 +84,15 @@ async function readOutcomes(broker: BenchBroker, opened: Opened[]): Promise<Outc
 /** 1,000 tasks with deadlines spread over a few seconds, one credential each; lateness of their closing. */
 export async function runDeadline(broker: BenchBroker, options: DeadlineOptions): Promise<ScenarioResult> {
   const started = Date.now();
+  const races = { notOpen: 0, providerAtDeadline: 0 };
   const opened = await mapPool(
     Array.from({ length: options.tasks }, (_, i) => MIN_TTL_SECONDS + (i % TTL_SPREAD)),
     CONCURRENCY,
     async (ttl): Promise<Opened> => {
+      const asked = Date.now();
       const taskId = await openTask(broker, AGENT, ttl);
-      return { taskId, credentialId: await issueCredential(broker, AGENT, taskId) };
+      const deadline = asked + ttl * 1000;
+      return { taskId, credentialId: await issueBeforeDeadline(broker, taskId, deadline, races) };
     },
   );
   const createdUntil = Date.now();
@@ -93,6 +125,10 @@ export async function runDeadline(broker: BenchBroker, options: DeadlineOptions)
     `${options.tasks} tasks, ttl ${MIN_TTL_SECONDS}-${MIN_TTL_SECONDS + TTL_SPREAD - 1} s, deadlines spread over ` +
     `${(spreadMs / 1000).toFixed(1)} s; lateness = closed_at - deadline; reconciler every 60 s` +
     `; credential end states ${JSON.stringify(credentialStates)}` +
+    (credentialStates.none
+      ? ` ("none": the deadline came before the task's credential was issued, the machine being busy: ` +
+        `${races.notOpen} x 409 task_not_open, ${races.providerAtDeadline} x 502 provider_error in its last second)`
+      : "") +
     (unclosed > 0 ? `; ${unclosed} NOT closed within ${GRACE_MS} ms of the last deadline` : "");
   return {
     figures: [
@@ -131,6 +167,7 @@ export async function runDeadline(broker: BenchBroker, options: DeadlineOptions)
       creation_ms: createdUntil - started,
       after_creation_lateness_ms: quiet,
       credential_states: credentialStates,
+      issuance_after_deadline: races,
     },
   };
 }
