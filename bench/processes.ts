@@ -100,7 +100,16 @@ export async function startProcess(options: SpawnOptions): Promise<BenchProcess>
 
 /** A broker role process: `credbroker serve --config <file> --role <role>`. */
 export function brokerArgs(configFile: string, role: "api" | "worker"): string[] {
-  return [CLI, "serve", "--config", configFile, "--role", role];
+  return [...profileArgs(role), CLI, "serve", "--config", configFile, "--role", role];
+}
+
+/**
+ * `BENCH_CPU_PROFILE=<dir>`: the api processes write a V8 CPU profile there when they stop (open it in
+ * Chrome DevTools or any .cpuprofile viewer) — where an issuance's CPU goes, in the layout production runs.
+ */
+function profileArgs(role: "api" | "worker"): string[] {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  return dir && role === "api" ? ["--cpu-prof", "--cpu-prof-dir", dir] : [];
 }
 
 /** A bench-owned TypeScript entry point run through tsx. */
