@@ -111,6 +111,17 @@ export function createCredentialIssuer(deps: CredentialIssuerDeps) {
       });
     } catch (cause) {
       await recordIssueFailure(provider, credential, cause);
+      // A task in its last second can run out while the provider works: that is the deadline, not the
+      // provider failing (the signer, for one, refuses a token with no lifetime left).
+      if (task.deadline - clock.now() < 1000) {
+        throw new BrokerError(
+          "task_not_open",
+          "The task reached its deadline while the credential was issued.",
+          {
+            cause,
+          },
+        );
+      }
       throw new BrokerError(
         "provider_error",
         `The ${provider.kind} provider could not issue the credential.`,

@@ -1,6 +1,8 @@
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectApiError } from "../support/api-errors.js";
 import { type Harness, startHarness } from "../support/broker-harness.js";
+import { delegateTo } from "../support/provider-delegate.js";
 
 let h: Harness;
 let agent: string;
@@ -121,5 +123,44 @@ describe("credentials", () => {
     expect(await res.json()).toEqual({ active: false });
     const unauthenticated = await h.call("POST", "/v1/introspect", { body: { token: "x" } });
     expect(unauthenticated.status).toBe(401);
+  });
+});
+
+describe("a task that reaches its deadline while the provider issues", () => {
+  let slow: Harness;
+  let slowAgent: string;
+  beforeAll(async () => {
+    slow = await startHarness({
+      name: "credentials-deadline",
+      issuer: h.issuer,
+      // The provider is asked with the deadline still ahead and works until it has passed.
+      decorateProviders: (providers) =>
+        providers.map((provider) =>
+          delegateTo(provider, {
+            async issue(request) {
+              await new Promise((resolve) =>
+                setTimeout(resolve, Math.max(0, request.taskDeadline - Date.now() + 50)),
+              );
+              return provider.issue(request);
+            },
+          }),
+        ),
+    });
+    slowAgent = await slow.token("summariser");
+  });
+  afterAll(async () => slow?.close());
+
+  it("answers 409 task_not_open, not a provider error, and issues nothing", async () => {
+    const opened = await slow.call("POST", "/v1/tasks", {
+      token: slowAgent,
+      body: { intent: "late", ttl_seconds: 2 },
+    });
+    expect(opened.status, opened.text).toBe(201);
+    const res = await slow.call("POST", `/v1/tasks/${opened.body.task_id}/credentials`, {
+      token: slowAgent,
+      body: { profile: "tickets-api" },
+    });
+    expectApiError(res, 409, "task_not_open");
+    expect(res.text).not.toMatch(/eyJ/);
   });
 });
