@@ -48,7 +48,20 @@ export interface SignerProviderDeps {
   now: () => number;
 }
 
-export interface SignerProvider extends CredentialProvider {
+/** Signs and checks broker JWTs that are not credentials (task tokens), each kind under its own `typ`. */
+export interface BrokerJwtSigner {
+  /** `iss` of every token the signer issues. */
+  readonly issuer: string;
+  /** Signs `claims` (with `iss` set to the issuer) under the current key, with header `typ`. */
+  signJwt(claims: JWTPayload, typ: string): Promise<string>;
+  /**
+   * The payload of a token this signer issued with header `typ`, inside its validity window; undefined
+   * for anything else. Throws TransientProviderError when the keys cannot be read.
+   */
+  verifyJwt(token: string, typ: string): Promise<JWTPayload | undefined>;
+}
+
+export interface SignerProvider extends CredentialProvider, BrokerJwtSigner {
   /** The JWKS served at `/.well-known/jwks.json`. */
   jwks(): Promise<{ keys: PublicSignerJwk[] }>;
   /** Never throws for a bad token (`{ active: false }`); throws TransientProviderError if Redis fails. */
@@ -136,8 +149,17 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     }
   }
 
+  async function signJwt(claims: JWTPayload, typ: string): Promise<string> {
+    const signing = await keyRing.current().catch((err: unknown) => {
+      throw new TransientProviderError("signing key unavailable", { cause: err });
+    });
+    return new SignJWT({ ...claims, iss: issuer })
+      .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ })
+      .sign(signing.privateKey);
+  }
+
   async function introspect(token: string): Promise<IntrospectionResponse> {
-    const payload = await verifiedPayload(token);
+    const payload = await verifiedPayload(token, "at+jwt");
     if (payload === undefined || typeof payload.jti !== "string") return { active: false };
     let denied: number;
     try {
@@ -149,7 +171,7 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
   }
 
   /** The payload of a token this signer issued and that is inside its validity window, else undefined. */
-  async function verifiedPayload(token: string): Promise<JWTPayload | undefined> {
+  async function verifiedPayload(token: string, typ: string): Promise<JWTPayload | undefined> {
     let kid: unknown;
     try {
       kid = decodeProtectedHeader(token).kid;
@@ -165,7 +187,7 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     try {
       const { payload } = await jwtVerify(token, key.publicKey, {
         algorithms: [key.alg],
-        typ: "at+jwt",
+        typ,
         issuer,
         clockTolerance: NBF_SKEW_SECONDS,
         currentDate: new Date(at),
@@ -186,6 +208,9 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     issue,
     revoke,
     introspect,
+    issuer,
+    signJwt,
+    verifyJwt: verifiedPayload,
     jwks: () => keyRing.publicJwks(),
     rotateKeys: () => keyRing.rotate(),
     documents: createDocumentSigner(keyRing),

@@ -9,6 +9,7 @@ import { createIssuerNamer } from "../auth/issuer-name.js";
 import { createRejectionSummary } from "../auth/rejection-summary.js";
 import { createRedisReplayGuard } from "../auth/replay-guard.js";
 import { createWhoAmI } from "../auth/whoami.js";
+import { ASSERTION_ALGORITHMS } from "../config/config-schema.js";
 import { createEvidenceService } from "../evidence/evidence-service.js";
 import { createAddressGuard } from "../http/address-guard.js";
 import { createAuthenticate } from "../http/authenticate.js";
@@ -21,11 +22,13 @@ import { approvalRoutes } from "../http/routes/approval-routes.js";
 import { auditRoutes } from "../http/routes/audit-routes.js";
 import { evidenceRoutes } from "../http/routes/evidence-routes.js";
 import { healthRoutes } from "../http/routes/health-routes.js";
+import { oauthMetadataRoute } from "../http/routes/oauth-routes.js";
 import { openApiRoute } from "../http/routes/openapi-routes.js";
 import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
 import { whoamiRoutes } from "../http/routes/whoami-routes.js";
 import { createIntrospectionService } from "../introspection/introspection-service.js";
+import { buildAuthorizationServerMetadata } from "../oauth/oauth-metadata.js";
 import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
 import { createResolveCredential } from "../revocation/resolve-credential.js";
 import { createRetryRevocation } from "../revocation/retry-revocation.js";
@@ -187,6 +190,7 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
     publicRoutes: [
       healthRoutes({ registry: infra.metrics.registry, readiness: infra.readiness }),
       jwksRoute(infra.signer),
+      oauthMetadataRoute(authorizationServerMetadata(infra)),
       openApiRoute(buildOpenApiDocument({ publicUrl: config.server.public_url })),
       ...extraPublicRoutes,
     ],
@@ -206,4 +210,19 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
     ],
   });
   return { app, close: async () => void (await rejections.close()) };
+}
+
+/** The RFC 8414 document: only what this broker serves. */
+function authorizationServerMetadata(infra: Infrastructure) {
+  const signerScopes = Object.values(infra.config.profiles).flatMap((profile) =>
+    profile.provider === "signer" ? profile.scopes : [],
+  );
+  return buildAuthorizationServerMetadata({
+    issuer: infra.signer.issuer,
+    publicUrl: infra.config.server.public_url,
+    scopes: signerScopes,
+    clientAssertionAlgorithms: ASSERTION_ALGORITHMS,
+    grantTypes: [],
+    dpopAlgorithms: [],
+  });
 }

@@ -228,7 +228,9 @@ describe("the OpenAPI document", () => {
 
 describe("real responses validate against the document", () => {
   it("a whole journey: public routes, a task tree, credentials, introspection, approval, close, evidence", async () => {
-    for (const path of ["/healthz", "/readyz", "/.well-known/jwks.json", "/metrics", "/openapi.json"]) {
+    const publicPaths = ["/healthz", "/readyz", "/.well-known/jwks.json", "/metrics", "/openapi.json"];
+    const metadataPaths = ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"];
+    for (const path of [...publicPaths, ...metadataPaths]) {
       expect((await call("GET", path)).status).toBe(200);
     }
     const opened = await call("POST", "/v1/tasks", {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type BrokerErrorCode, errorStatus } from "../../shared/errors.js";
+import * as oauthSchemas from "./oauth-response-schemas.js";
 import { OPERATIONS, type Operation, type ResponseBody } from "./operations.js";
 import * as schemas from "./response-schemas.js";
 
@@ -66,6 +67,7 @@ export const RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   Readiness: schemas.readinessResponse,
   Error: schemas.errorResponse,
   OAuthError: schemas.oauthErrorResponse,
+  AuthorizationServerMetadata: oauthSchemas.authorizationServerMetadataResponse,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
 

@@ -15,6 +15,7 @@ import {
   revocationBody,
   sealBody,
 } from "../schemas.js";
+import { OAUTH_OPERATIONS } from "./oauth-operations.js";
 
 /**
  * Every route the api role serves, as the OpenAPI document describes it: request schemas are the very
@@ -424,4 +425,5 @@ export const OPERATIONS: Operation[] = [
     responses: { 200: { component: "OpenApiDocument", description: "OpenAPI 3.1" } },
     errors: [],
   },
+  ...OAUTH_OPERATIONS,
 ];

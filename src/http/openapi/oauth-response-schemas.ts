@@ -1,0 +1,28 @@
+import { z } from "zod";
+
+/**
+ * Response bodies of the OAuth side (docs/oauth.md): RFC 8414 metadata, RFC 6749 §5 token responses and
+ * errors. Exact objects, like the API's own (`response-schemas.ts`).
+ */
+
+const url = z.string().describe("An absolute URL");
+const names = z.array(z.string());
+
+export const authorizationServerMetadataResponse = z
+  .object({
+    issuer: url.describe("The signer's `iss`"),
+    jwks_uri: url,
+    response_types_supported: names.describe("Empty: the broker has no authorization endpoint"),
+    scopes_supported: names.describe("The scopes of the signer profiles"),
+    token_endpoint: url.optional(),
+    grant_types_supported: names.optional(),
+    token_endpoint_auth_methods_supported: names.optional(),
+    introspection_endpoint: url,
+    introspection_endpoint_auth_methods_supported: names,
+    introspection_endpoint_auth_signing_alg_values_supported: names,
+    revocation_endpoint: url.optional(),
+    revocation_endpoint_auth_methods_supported: names.optional(),
+    revocation_endpoint_auth_signing_alg_values_supported: names.optional(),
+    dpop_signing_alg_values_supported: names.optional(),
+  })
+  .describe("RFC 8414 authorization-server metadata: only what the broker honours.");
