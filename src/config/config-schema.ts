@@ -249,6 +249,14 @@ export const configSchema = z
       })
       .strict()
       .default({ ttl_seconds: 600, retention_days: 7 }),
+    /** The OAuth side (docs/oauth.md). */
+    oauth: z
+      .object({
+        /** Lifetime of a task token (never past its task's deadline); refresh it with POST /v1/tasks/{id}/task-token. */
+        task_token_ttl_seconds: z.number().int().min(30).max(86_400).default(900),
+      })
+      .strict()
+      .prefault({}),
     audit: z
       .object({
         /** Env var with the key for keyed hashes of handles in audit events (generated per process if unset). */

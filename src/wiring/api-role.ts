@@ -29,6 +29,8 @@ import { taskRoutes } from "../http/routes/task-routes.js";
 import { whoamiRoutes } from "../http/routes/whoami-routes.js";
 import { createIntrospectionService } from "../introspection/introspection-service.js";
 import { buildAuthorizationServerMetadata } from "../oauth/oauth-metadata.js";
+import { createTaskTokenService } from "../oauth/task-token-service.js";
+import { createTaskTokens } from "../oauth/task-tokens.js";
 import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
 import { createResolveCredential } from "../revocation/resolve-credential.js";
 import { createRetryRevocation } from "../revocation/retry-revocation.js";
@@ -63,6 +65,12 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       return { subject: principal.subject, email: typeof email === "string" ? email : undefined };
     },
   });
+  const taskTokens = createTaskTokens({
+    signer: infra.signer,
+    tasks,
+    clock,
+    ttlSeconds: config.oauth.task_token_ttl_seconds,
+  });
   const admin = createAdminService({
     decide,
     emergency: createEmergencyRevocation({
@@ -84,6 +92,8 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
   });
   return {
     taskService,
+    taskTokens: createTaskTokenService({ taskService, tokens: taskTokens, now: () => clock.now() }),
+    liveTaskTokens: taskTokens,
     describeTask,
     admin,
     requestCredential: createRequestCredential({
@@ -98,7 +108,13 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       audit,
       now: () => clock.now(),
     }),
-    introspection: createIntrospectionService({ signer: infra.signer, credentials, decide, clock }),
+    introspection: createIntrospectionService({
+      signer: infra.signer,
+      credentials,
+      decide,
+      clock,
+      taskTokens,
+    }),
     whoami: createWhoAmI({
       policy: infra.policy,
       profiles: () =>

@@ -250,6 +250,16 @@ describe("real responses validate against the document", () => {
       body: { intent: "a sub-agent", ttl_seconds: 300, parent_task_id: task_id },
     });
     expect(child.status).toBe(201);
+    const refreshed = await call("POST", "/v1/tasks/{task_id}/task-token", {
+      params: { task_id },
+      token: agent,
+    });
+    expect(refreshed.status).toBe(201);
+    const taskToken = await call("POST", "/v1/introspect", {
+      token: agent,
+      body: { token: refreshed.body.task_token },
+    });
+    expect(taskToken.body).toMatchObject({ active: true, token_type: "N_A", txn: task_id });
 
     const issued = await call("POST", "/v1/tasks/{task_id}/credentials", {
       params: { task_id },
@@ -467,7 +477,7 @@ describe("real responses validate against the document", () => {
   });
 
   it("the check has teeth: a response missing a field, with an extra one or a wrong type fails", async () => {
-    const task = (await h.call("GET", "/openapi.json")).body.components.schemas.Task as Schema;
+    const task = (await h.call("GET", "/openapi.json")).body.components.schemas.OpenedTask as Schema;
     const real = (
       await call("POST", "/v1/tasks", { token: agent, body: { intent: "teeth", ttl_seconds: 60 } })
     ).body;

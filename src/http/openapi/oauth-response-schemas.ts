@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { taskResponse, time } from "./response-schemas.js";
 
 /**
  * Response bodies of the OAuth side (docs/oauth.md): RFC 8414 metadata, RFC 6749 §5 token responses and
@@ -26,3 +27,15 @@ export const authorizationServerMetadataResponse = z
     dpop_signing_alg_values_supported: names.optional(),
   })
   .describe("RFC 8414 authorization-server metadata: only what the broker honours.");
+
+const taskToken = z
+  .string()
+  .describe("A JWT (`typ: txntoken+jwt`) naming the task; useless once the task closes (docs/oauth.md)");
+
+export const openedTaskResponse = taskResponse
+  .extend({ task_token: taskToken })
+  .describe("The task object, with the task token of `POST /v1/tasks`.");
+
+export const taskTokenResponse = z
+  .object({ task_id: z.string(), task_token: taskToken, expires_at: time })
+  .describe("A fresh task token.");

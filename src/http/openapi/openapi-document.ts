@@ -68,6 +68,8 @@ export const RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   Error: schemas.errorResponse,
   OAuthError: schemas.oauthErrorResponse,
   AuthorizationServerMetadata: oauthSchemas.authorizationServerMetadataResponse,
+  OpenedTask: oauthSchemas.openedTaskResponse,
+  TaskToken: oauthSchemas.taskTokenResponse,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
 

@@ -14,6 +14,7 @@ import {
   resolveBody,
   revocationBody,
   sealBody,
+  taskTokenBody,
 } from "../schemas.js";
 import { OAUTH_OPERATIONS } from "./oauth-operations.js";
 
@@ -68,7 +69,7 @@ export const OPERATIONS: Operation[] = [
     auth: "workload",
     policyAction: "OpenTask (DelegateTask for a child task)",
     body: { schema: openTaskBody, component: "OpenTaskRequest" },
-    responses: { 201: task },
+    responses: { 201: { component: "OpenedTask", description: "The task object and its task token" } },
     errors: [
       "invalid_request",
       "policy_denied",
@@ -91,6 +92,19 @@ export const OPERATIONS: Operation[] = [
     policyAction: "ReadTask",
     responses: { 200: task },
     errors: ["policy_denied", "not_found"],
+  },
+  {
+    method: "post",
+    path: "/v1/tasks/{task_id}/task-token",
+    operationId: "refreshTaskToken",
+    tag: "tasks",
+    summary: "A fresh task token for an open task (docs/oauth.md)",
+    description: "Only the task's own owner or agent; the task must be open.",
+    auth: "workload",
+    policyAction: "ReadTask",
+    body: { schema: taskTokenBody, component: "TaskTokenRequest", optional: true },
+    responses: { 201: { component: "TaskToken", description: "The task token" } },
+    errors: ["invalid_request", "policy_denied", "not_found", "task_not_open"],
   },
   {
     method: "post",

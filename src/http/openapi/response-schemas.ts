@@ -271,6 +271,19 @@ export const introspectionResponse = z
       scope: z.string(),
       task_id: z.string(),
     }),
+    z
+      .looseObject({
+        active: z.literal(true),
+        token_type: z.literal("N_A"),
+        iss: z.string(),
+        sub: z.string(),
+        aud: z.union([z.string(), z.array(z.string())]),
+        exp: z.number().int(),
+        iat: z.number().int(),
+        txn: z.string().describe("The task id"),
+        req_wl: z.string(),
+      })
+      .describe("A live task token, answered to a workload related to its task"),
   ])
   .describe("RFC 7662; active tokens carry their claims.");
 
