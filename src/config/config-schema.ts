@@ -254,6 +254,8 @@ export const configSchema = z
       .object({
         /** Lifetime of a task token (never past its task's deadline); refresh it with POST /v1/tasks/{id}/task-token. */
         task_token_ttl_seconds: z.number().int().min(30).max(86_400).default(900),
+        /** CIBA `interval`: the least time between two polls of one approval at the token endpoint. */
+        ciba_interval_seconds: z.number().int().min(1).max(60).default(5),
       })
       .strict()
       .prefault({}),

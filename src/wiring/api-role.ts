@@ -15,6 +15,7 @@ import { createAddressGuard } from "../http/address-guard.js";
 import { createAuthenticate } from "../http/authenticate.js";
 import { createAuthenticateClient } from "../http/authenticate-client.js";
 import { createHttpApp } from "../http/http-app.js";
+import { createOAuthErrorHandler } from "../http/oauth-error-handler.js";
 import { buildOpenApiDocument } from "../http/openapi/openapi-document.js";
 import { createRateLimit } from "../http/rate-limit.js";
 import { adminRoutes } from "../http/routes/admin-routes.js";
@@ -22,15 +23,19 @@ import { approvalRoutes } from "../http/routes/approval-routes.js";
 import { auditRoutes } from "../http/routes/audit-routes.js";
 import { evidenceRoutes } from "../http/routes/evidence-routes.js";
 import { healthRoutes } from "../http/routes/health-routes.js";
-import { oauthMetadataRoute } from "../http/routes/oauth-routes.js";
+import { oauthMetadataRoute, tokenRoute } from "../http/routes/oauth-routes.js";
 import { openApiRoute } from "../http/routes/openapi-routes.js";
 import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
 import { whoamiRoutes } from "../http/routes/whoami-routes.js";
 import { createIntrospectionService } from "../introspection/introspection-service.js";
+import { createCibaPollStore } from "../oauth/ciba-poll-store.js";
+import { createGrantSubjects } from "../oauth/grant-subject.js";
 import { buildAuthorizationServerMetadata } from "../oauth/oauth-metadata.js";
+import { createTaskPrincipals } from "../oauth/task-principal.js";
 import { createTaskTokenService } from "../oauth/task-token-service.js";
 import { createTaskTokens } from "../oauth/task-tokens.js";
+import { createTokenService, GRANT_TYPES, type TokenProfile } from "../oauth/token-service.js";
 import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
 import { createResolveCredential } from "../revocation/resolve-credential.js";
 import { createRetryRevocation } from "../revocation/retry-revocation.js";
@@ -90,16 +95,29 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
     audit,
     clock,
   });
+  const requestCredential = createRequestCredential({
+    credentials: core.credentialService,
+    approvals: core.approvals,
+  });
   return {
     taskService,
     taskTokens: createTaskTokenService({ taskService, tokens: taskTokens, now: () => clock.now() }),
-    liveTaskTokens: taskTokens,
+    tokens: createTokenService({
+      subjects: createGrantSubjects({
+        taskTokens,
+        verifyWorkload: (assertion) => core.verifier.verify(assertion),
+        agentPrincipal: createTaskPrincipals(new Map(config.issuers.map((i) => [i.name, i.kind]))),
+      }),
+      requestCredential,
+      approvals: core.approvals,
+      polls: createCibaPollStore({ redis, keyPrefix }),
+      profiles: tokenProfiles(infra),
+      clock,
+      pollIntervalSeconds: config.oauth.ciba_interval_seconds,
+    }),
     describeTask,
     admin,
-    requestCredential: createRequestCredential({
-      credentials: core.credentialService,
-      approvals: core.approvals,
-    }),
+    requestCredential,
     listApprovals: createApprovalListing({
       store: infra.approvalStore,
       approvals: core.approvals,
@@ -210,6 +228,8 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       openApiRoute(buildOpenApiDocument({ publicUrl: config.server.public_url })),
       ...extraPublicRoutes,
     ],
+    oauthRoutes: [tokenRoute({ tokens: services.tokens })],
+    oauthErrors: createOAuthErrorHandler(logger, () => redis.status === "ready"),
     clientRoutes: [
       { path: "/introspect", router: introspectRoute({ introspection: services.introspection }) },
     ],
@@ -228,17 +248,22 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
   return { app, close: async () => void (await rejections.close()) };
 }
 
+/** The signer profiles: the token endpoint issues only these, chosen by audience. */
+function tokenProfiles(infra: Infrastructure): TokenProfile[] {
+  return Object.entries(infra.config.profiles).flatMap(([name, profile]) =>
+    profile.provider === "signer" ? [{ name, audience: profile.audience, scopes: profile.scopes }] : [],
+  );
+}
+
 /** The RFC 8414 document: only what this broker serves. */
 function authorizationServerMetadata(infra: Infrastructure) {
-  const signerScopes = Object.values(infra.config.profiles).flatMap((profile) =>
-    profile.provider === "signer" ? profile.scopes : [],
-  );
+  const signerScopes = tokenProfiles(infra).flatMap((profile) => profile.scopes);
   return buildAuthorizationServerMetadata({
     issuer: infra.signer.issuer,
     publicUrl: infra.config.server.public_url,
     scopes: signerScopes,
     clientAssertionAlgorithms: ASSERTION_ALGORITHMS,
-    grantTypes: [],
+    grantTypes: GRANT_TYPES,
     dpopAlgorithms: [],
   });
 }

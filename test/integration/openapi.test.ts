@@ -260,6 +260,17 @@ describe("real responses validate against the document", () => {
       body: { token: refreshed.body.task_token },
     });
     expect(taskToken.body).toMatchObject({ active: true, token_type: "N_A", txn: task_id });
+    const oauthForm = { "content-type": "application/x-www-form-urlencoded" };
+    const grant = (fields: Record<string, string>) =>
+      call("POST", "/oauth/token", { body: new URLSearchParams(fields).toString(), headers: oauthForm });
+    const granted = await grant({
+      grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+      assertion: refreshed.body.task_token,
+      resource: "https://tickets.internal",
+      scope: "tickets:read",
+    });
+    expect(granted.body).toMatchObject({ token_type: "Bearer", scope: "tickets:read" });
+    expect((await grant({ grant_type: "password" })).body.error).toBe("unsupported_grant_type");
 
     const issued = await call("POST", "/v1/tasks/{task_id}/credentials", {
       params: { task_id },
@@ -323,7 +334,7 @@ describe("real responses validate against the document", () => {
 
     expect(
       (await call("GET", "/v1/tasks/{task_id}", { params: { task_id }, token: agent })).body.credentials,
-    ).toHaveLength(2);
+    ).toHaveLength(3);
     const closed = await call("POST", "/v1/tasks/{task_id}/close", {
       params: { task_id },
       token: agent,
@@ -340,7 +351,8 @@ describe("real responses validate against the document", () => {
       token: agent,
       query: `at=${encodeURIComponent(issued.body.issued_at)}`,
     });
-    expect(evidence.body.valid_at.credentials).toHaveLength(1);
+    // The token endpoint's credential and the first /v1 one were both valid then.
+    expect(evidence.body.valid_at.credentials).toHaveLength(2);
     const html = await call("GET", "/v1/tasks/{task_id}/evidence", {
       params: { task_id },
       token: agent,

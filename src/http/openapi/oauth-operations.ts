@@ -1,3 +1,4 @@
+import { tokenRequestBody } from "../routes/oauth-routes.js";
 import type { Operation } from "./operations.js";
 
 const metadata = {
@@ -25,6 +26,24 @@ export const OAUTH_OPERATIONS: Operation[] = [
     summary: "The RFC 8414 metadata again, where OpenID Connect discovery looks for it",
     auth: "public",
     responses: { 200: metadata },
+    errors: [],
+  },
+  {
+    method: "post",
+    path: "/oauth/token",
+    operationId: "oauthToken",
+    tag: "oauth",
+    summary: "RFC 6749 token endpoint: JWT-bearer (RFC 7523) and CIBA poll grants",
+    description:
+      "Form-encoded. `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` with `assertion` (a task " +
+      "token, or a workload JWT plus `task_id`), `resource` (RFC 8707) and optional `scope`; " +
+      "`grant_type=urn:openid:params:grant-type:ciba` with `auth_req_id` and the requester's " +
+      "`client_assertion`. Every token is a credential of its task (docs/oauth.md).",
+    auth: "public",
+    policyAction: "RequestCredential",
+    body: { schema: tokenRequestBody, component: "TokenRequest", formOnly: true },
+    responses: { 200: { component: "TokenResponse", description: "The access token" } },
+    oauthErrorStatuses: [400, 401, 404, 413, 429, 500, 502, 503],
     errors: [],
   },
 ];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { OAUTH_ERROR_CODES } from "../../oauth/oauth-errors.js";
 import { taskResponse, time } from "./response-schemas.js";
 
 /**
@@ -39,3 +40,22 @@ export const openedTaskResponse = taskResponse
 export const taskTokenResponse = z
   .object({ task_id: z.string(), task_token: taskToken, expires_at: time })
   .describe("A fresh task token.");
+
+export const tokenResponse = z
+  .object({
+    access_token: z.string().describe("A signer credential of the task (RFC 9068 JWT, `typ: at+jwt`)"),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int().min(0),
+    scope: z.string().optional().describe("The granted scopes, when any"),
+  })
+  .describe("RFC 6749 §5.1.");
+
+export const oauthTokenErrorResponse = z
+  .object({
+    error: z.enum(OAUTH_ERROR_CODES),
+    error_description: z.string(),
+    auth_req_id: z.string().optional().describe("CIBA: the approval id to poll with"),
+    expires_in: z.number().int().optional().describe("CIBA: seconds until the approval expires"),
+    interval: z.number().int().optional().describe("CIBA: seconds to wait between polls"),
+  })
+  .describe("RFC 6749 §5.2, with CIBA's poll fields when a human must approve.");

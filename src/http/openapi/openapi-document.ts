@@ -69,6 +69,8 @@ export const RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   OAuthError: schemas.oauthErrorResponse,
   AuthorizationServerMetadata: oauthSchemas.authorizationServerMetadataResponse,
   OpenedTask: oauthSchemas.openedTaskResponse,
+  TokenResponse: oauthSchemas.tokenResponse,
+  OAuthTokenError: oauthSchemas.oauthTokenErrorResponse,
   TaskToken: oauthSchemas.taskTokenResponse,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
@@ -185,6 +187,12 @@ function operationObject(op: Operation): OperationObject {
     if (body) responses[status] = successResponse(body);
   }
   Object.assign(responses, errorResponses(op));
+  for (const status of op.oauthErrorStatuses ?? []) {
+    responses[String(status)] = {
+      description: "RFC 6749 §5.2: `error` is one of the OAuth codes (docs/oauth.md)",
+      content: { "application/json": { schema: ref("OAuthTokenError") } },
+    };
+  }
   const object: OperationObject = {
     operationId: op.operationId,
     summary: op.summary,
@@ -195,10 +203,11 @@ function operationObject(op: Operation): OperationObject {
   if (op.description) object.description = op.description;
   if (parameters.length > 0) object.parameters = parameters;
   if (op.body) {
-    const content: Record<string, { schema: JsonSchema }> = {
-      "application/json": { schema: ref(op.body.component) },
-    };
-    if (op.body.form) content["application/x-www-form-urlencoded"] = { schema: ref(op.body.component) };
+    const content: Record<string, { schema: JsonSchema }> = op.body.formOnly
+      ? {}
+      : { "application/json": { schema: ref(op.body.component) } };
+    if (op.body.form || op.body.formOnly)
+      content["application/x-www-form-urlencoded"] = { schema: ref(op.body.component) };
     object.requestBody = { required: !op.body.optional, content };
   }
   if (op.policyAction) object["x-policy-action"] = op.policyAction;
@@ -218,6 +227,7 @@ const TAGS = [
   { name: "admin", description: "Operators' cross-task powers" },
   { name: "audit", description: "The audit chain and evidence reports" },
   { name: "public", description: "Unauthenticated: health, metrics, keys, this document" },
+  { name: "oauth", description: "The OAuth side: token endpoint, revocation (docs/oauth.md)" },
 ];
 
 /** Builds the document once (the api role serves the same object for its lifetime). */

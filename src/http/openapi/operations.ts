@@ -37,16 +37,21 @@ export interface Operation {
   /** OpenAPI path template (`{task_id}`). */
   path: string;
   operationId: string;
-  tag: "tasks" | "credentials" | "approvals" | "introspection" | "admin" | "audit" | "public";
+  tag: "tasks" | "credentials" | "approvals" | "introspection" | "admin" | "audit" | "oauth" | "public";
   summary: string;
   description?: string;
   auth: OperationAuth;
   /** The Cedar action that decides the call (`x-policy-action`). */
   policyAction?: string;
   query?: z.ZodObject;
-  /** `optional`: a request without a body is accepted; `form`: also application/x-www-form-urlencoded. */
-  body?: { schema: z.ZodType; component: string; optional?: boolean; form?: boolean };
+  /**
+   * `optional`: a request without a body is accepted; `form`: also application/x-www-form-urlencoded;
+   * `formOnly`: only that (the OAuth endpoints).
+   */
+  body?: { schema: z.ZodType; component: string; optional?: boolean; form?: boolean; formOnly?: boolean };
   responses: Partial<Record<number, ResponseBody>>;
+  /** An OAuth endpoint: its error statuses, each answered in the RFC 6749 shape (`OAuthTokenError`). */
+  oauthErrorStatuses?: number[];
   /** Error codes the route's own logic can answer, besides those every authenticated route can. */
   errors: BrokerErrorCode[];
 }

@@ -1,0 +1,153 @@
+import type { ApprovalService } from "../approvals/approval-service.js";
+import type { RequestCredential } from "../approvals/request-credential.js";
+import type { IssuedResult } from "../credentials/credential-service.js";
+import type { Clock } from "../shared/clock.js";
+import { isBrokerError } from "../shared/errors.js";
+import { type CibaGrantDeps, createCibaGrant } from "./ciba-grant.js";
+import type { GrantSubjects } from "./grant-subject.js";
+import { fromBrokerError, OAuthError } from "./oauth-errors.js";
+import { optionalParam, requiredParam, resourceParam, scopeParam, type TokenParams } from "./token-params.js";
+
+/** RFC 7523 §2.1. */
+export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/** CIBA Core §10.1. */
+export const CIBA_GRANT = "urn:openid:params:grant-type:ciba";
+
+/** The grant types the token endpoint accepts, in the order the metadata lists them. */
+export const GRANT_TYPES = [JWT_BEARER_GRANT, CIBA_GRANT] as const;
+
+/** RFC 6749 §5.1. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  scope?: string;
+}
+
+/** A signer profile as the token endpoint selects it: by its audience (RFC 8707 `resource`). */
+export interface TokenProfile {
+  name: string;
+  audience: string;
+  scopes: readonly string[];
+}
+
+export interface TokenServiceDeps {
+  subjects: GrantSubjects;
+  requestCredential: RequestCredential;
+  approvals: Pick<ApprovalService, "load" | "view">;
+  polls: CibaGrantDeps["polls"];
+  /** The signer profiles; tokens come only from these. */
+  profiles: readonly TokenProfile[];
+  clock: Clock;
+  /** CIBA `interval`: the least time between two polls of one approval. */
+  pollIntervalSeconds: number;
+}
+
+/** The `reason` recorded with a credential requested at the token endpoint (audit and policy context). */
+const JWT_BEARER_REASON = "OAuth token endpoint: jwt-bearer grant";
+
+/**
+ * The token endpoint's grants (docs/oauth.md "Token endpoint"). Every token is a credential of its task,
+ * requested through the same path as `POST /v1/tasks/{id}/credentials`: the relationship check, the
+ * `RequestCredential` decision, the TTL rule, quotas, audit events and approvals are that path's.
+ */
+export function createTokenService(deps: TokenServiceDeps) {
+  const { clock } = deps;
+
+  function profileFor(resource: string): TokenProfile {
+    const matches = deps.profiles.filter((profile) => profile.audience === resource);
+    if (matches.length === 0) {
+      throw new OAuthError("invalid_target", `No signer profile issues tokens for the resource ${resource}.`);
+    }
+    if (matches.length > 1) {
+      const names = matches.map((profile) => profile.name).join(", ");
+      throw new OAuthError(
+        "invalid_target",
+        `The resource ${resource} is the audience of several profiles (${names}).`,
+      );
+    }
+    return matches[0] as TokenProfile;
+  }
+
+  function tokenResponse(issued: IssuedResult): TokenResponse {
+    const token = issued.secret.token;
+    if (typeof token !== "string") throw new OAuthError("server_error", "The credential is not a token.");
+    const expiresAt = issued.credential.expiresAt ?? clock.now();
+    const scopes = issued.credential.scopes;
+    return {
+      access_token: token,
+      token_type: "Bearer",
+      expires_in: Math.max(0, Math.floor((expiresAt - clock.now()) / 1000)),
+      ...(scopes.length > 0 ? { scope: scopes.join(" ") } : {}),
+    };
+  }
+
+  async function jwtBearer(params: TokenParams): Promise<TokenResponse> {
+    const assertion = requiredParam(params, "assertion");
+    const profile = profileFor(resourceParam(params));
+    const scopes = scopeParam(params);
+    const outside = scopes.filter((scope) => !profile.scopes.includes(scope));
+    if (outside.length > 0) {
+      throw new OAuthError("invalid_scope", `Scopes not offered for this resource: ${outside.join(" ")}.`);
+    }
+    const subject = await deps.subjects(assertion, optionalParam(params, "task_id"));
+    if (subject.taskId === undefined) {
+      throw new OAuthError(
+        "invalid_grant",
+        "A workload JWT names no task. Open one with POST /v1/tasks and present its task_token as the " +
+          "assertion, or send task_id with the workload JWT.",
+      );
+    }
+    const outcome = await deps
+      .requestCredential(subject.principal, subject.taskId, {
+        profile: profile.name,
+        scopes,
+        reason: JWT_BEARER_REASON,
+      })
+      .catch((err: unknown) => {
+        throw asTokenError(err);
+      });
+    if ("approvalId" in outcome) throw authorizationPending(outcome.approvalId, outcome.expiresAt);
+    return tokenResponse(outcome);
+  }
+
+  function authorizationPending(approvalId: string, expiresAt: number): OAuthError {
+    return new OAuthError(
+      "authorization_pending",
+      "The request waits for a human's approval: poll with the CIBA grant and this auth_req_id.",
+      {
+        extra: {
+          auth_req_id: approvalId,
+          expires_in: Math.max(0, Math.floor((expiresAt - clock.now()) / 1000)),
+          interval: deps.pollIntervalSeconds,
+        },
+      },
+    );
+  }
+
+  const ciba = createCibaGrant({ ...deps, tokenResponse, asTokenError });
+
+  /** Runs one token request; every failure is an OAuthError (or an unexpected error, a 5xx). */
+  async function grant(params: TokenParams): Promise<TokenResponse> {
+    const grantType = requiredParam(params, "grant_type");
+    if (grantType === JWT_BEARER_GRANT) return jwtBearer(params);
+    if (grantType === CIBA_GRANT) return ciba(params);
+    throw new OAuthError("unsupported_grant_type", `The grant type ${grantType} is not supported.`);
+  }
+
+  return { grant };
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;
+
+/**
+ * A broker error in the token endpoint's terms. A profile outside the task's `profiles` is the resource
+ * the task may not reach (`invalid_target`), a scope outside the profile's is `invalid_scope`.
+ */
+function asTokenError(err: unknown): unknown {
+  if (!isBrokerError(err)) return err;
+  if (err.code === "scope_not_allowed" && err.details?.scopes === undefined) {
+    return new OAuthError("invalid_target", err.message, { cause: err });
+  }
+  return fromBrokerError(err);
+}
