@@ -29,6 +29,8 @@ export interface HttpAppParts {
    * errors take the RFC 6749 shape (`oauthErrors`). The grants authenticate their callers themselves.
    */
   oauthRoutes: Router[];
+  /** Mounted at `/oauth` like `oauthRoutes`, behind `authenticateClient` and the rate limit (revocation). */
+  oauthClientRoutes: { path: string; router: Router }[];
   oauthErrors: ErrorRequestHandler;
   /**
    * Mounted under /v1 behind authentication and the rate limit. A body must be JSON unless `bodyTypes`
@@ -59,6 +61,9 @@ export function createHttpApp(parts: HttpAppParts): Express {
   }
   const noOAuthRoute: RequestHandler = (_req, _res, next) =>
     next(new OAuthError("invalid_request", "No such route.", { status: 404 }));
+  for (const { path, router } of parts.oauthClientRoutes) {
+    app.use(`/oauth${path}`, form, parts.addressGuard, parts.authenticateClient, parts.rateLimit, router);
+  }
   app.use("/oauth", form, parts.addressGuard, ...parts.oauthRoutes, noOAuthRoute, parts.oauthErrors);
   const v1 = express.Router();
   v1.use(parts.addressGuard, parts.authenticate, parts.rateLimit);

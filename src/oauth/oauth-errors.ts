@@ -74,7 +74,8 @@ export class OAuthError extends Error {
 /** The OAuth code a broker error stands for at the token endpoint. */
 const FROM_BROKER: Record<BrokerError["code"], { error: OAuthErrorCode; status?: number }> = {
   invalid_request: { error: "invalid_request" },
-  invalid_assertion: { error: "invalid_grant" },
+  // Only client authentication (revocation) reaches here: the grants turn their own assertion failures into invalid_grant.
+  invalid_assertion: { error: "invalid_client" },
   invalid_client: { error: "invalid_client" },
   policy_denied: { error: "invalid_grant" },
   not_found: { error: "invalid_grant" },

@@ -41,10 +41,16 @@ export interface AuthorizationServerMetadata {
   introspection_endpoint: string;
   introspection_endpoint_auth_methods_supported: string[];
   introspection_endpoint_auth_signing_alg_values_supported: string[];
+  revocation_endpoint: string;
+  revocation_endpoint_auth_methods_supported: string[];
+  revocation_endpoint_auth_signing_alg_values_supported: string[];
   dpop_signing_alg_values_supported?: string[];
 }
 
-/** Client authentication at introspection (and revocation): the resource servers of `resource_servers`. */
+/**
+ * Client authentication at introspection and revocation: the resource servers of `resource_servers` (a
+ * workload bearer assertion is accepted too; it is no OAuth client method, so it is not listed).
+ */
 export const CLIENT_AUTH_METHODS = ["client_secret_basic", "private_key_jwt"] as const;
 
 const trimSlash = (url: string) => url.replace(/\/+$/, "");
@@ -69,6 +75,9 @@ export function buildAuthorizationServerMetadata(input: OAuthMetadataInput): Aut
     introspection_endpoint: `${base}${OAUTH_PATHS.introspection}`,
     introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     introspection_endpoint_auth_signing_alg_values_supported: [...input.clientAssertionAlgorithms],
+    revocation_endpoint: `${base}${OAUTH_PATHS.revocation}`,
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: [...input.clientAssertionAlgorithms],
     ...(input.dpopAlgorithms.length > 0
       ? { dpop_signing_alg_values_supported: [...input.dpopAlgorithms] }
       : {}),

@@ -23,7 +23,7 @@ import { approvalRoutes } from "../http/routes/approval-routes.js";
 import { auditRoutes } from "../http/routes/audit-routes.js";
 import { evidenceRoutes } from "../http/routes/evidence-routes.js";
 import { healthRoutes } from "../http/routes/health-routes.js";
-import { oauthMetadataRoute, tokenRoute } from "../http/routes/oauth-routes.js";
+import { oauthMetadataRoute, revokeRoute, tokenRoute } from "../http/routes/oauth-routes.js";
 import { openApiRoute } from "../http/routes/openapi-routes.js";
 import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
@@ -35,6 +35,7 @@ import { buildAuthorizationServerMetadata } from "../oauth/oauth-metadata.js";
 import { createTaskPrincipals } from "../oauth/task-principal.js";
 import { createTaskTokenService } from "../oauth/task-token-service.js";
 import { createTaskTokens } from "../oauth/task-tokens.js";
+import { createTokenRevocation } from "../oauth/token-revocation.js";
 import { createTokenService, GRANT_TYPES, type TokenProfile } from "../oauth/token-service.js";
 import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
 import { createResolveCredential } from "../revocation/resolve-credential.js";
@@ -229,6 +230,19 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       ...extraPublicRoutes,
     ],
     oauthRoutes: [tokenRoute({ tokens: services.tokens })],
+    oauthClientRoutes: [
+      {
+        path: "/revoke",
+        router: revokeRoute({
+          revoke: createTokenRevocation({
+            introspection: services.introspection,
+            credentials: infra.credentials,
+            queue: infra.queue,
+            audit: infra.audit,
+          }),
+        }),
+      },
+    ],
     oauthErrors: createOAuthErrorHandler(logger, () => redis.status === "ready"),
     clientRoutes: [
       { path: "/introspect", router: introspectRoute({ introspection: services.introspection }) },

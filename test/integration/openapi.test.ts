@@ -155,6 +155,10 @@ function expectDocumented(method: string, template: string, res: ApiResponse): v
   expect(operation, `${method} ${template} is documented`).toBeDefined();
   const response = operation?.responses[String(res.status)];
   expect(response, `${where} is a documented status (body: ${res.text.slice(0, 300)})`).toBeDefined();
+  if (response && response.content === undefined && res.text === "") {
+    seen.add(where);
+    return;
+  }
   const mediaType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim();
   const content = response?.content?.[mediaType];
   expect(content, `${where} documents ${mediaType}`).toBeDefined();
@@ -292,6 +296,11 @@ describe("real responses validate against the document", () => {
       headers: { ...form, authorization: `Basic ${Buffer.from("tickets-rs:wrong").toString("base64")}` },
     });
     expect(badClient.status).toBe(401);
+    const revoked = await call("POST", "/oauth/revoke", {
+      body: new URLSearchParams({ token: granted.body.access_token }).toString(),
+      headers: { ...form, authorization: basic },
+    });
+    expect(revoked.status).toBe(200);
 
     const held = await call("POST", "/v1/tasks/{task_id}/credentials", {
       params: { task_id },

@@ -1,4 +1,4 @@
-import { tokenRequestBody } from "../routes/oauth-routes.js";
+import { revokeTokenBody, tokenRequestBody } from "../routes/oauth-routes.js";
 import type { Operation } from "./operations.js";
 
 const metadata = {
@@ -44,6 +44,24 @@ export const OAUTH_OPERATIONS: Operation[] = [
     body: { schema: tokenRequestBody, component: "TokenRequest", formOnly: true },
     responses: { 200: { component: "TokenResponse", description: "The access token" } },
     oauthErrorStatuses: [400, 401, 404, 413, 429, 500, 502, 503],
+    errors: [],
+  },
+  {
+    method: "post",
+    path: "/oauth/revoke",
+    operationId: "oauthRevoke",
+    tag: "oauth",
+    summary: "RFC 7009 revocation of a signer token",
+    description:
+      "Form-encoded `token` (and `token_type_hint`). A resource server (`client_secret_basic`, " +
+      "`private_key_jwt`) may revoke tokens of its audiences, a workload its own; only that credential is " +
+      "revoked. `200` with an empty body whether or not the token was live; a task token is " +
+      "`unsupported_token_type`.",
+    auth: "client",
+    policyAction: "Introspect",
+    body: { schema: revokeTokenBody, component: "TokenRevocationRequest", formOnly: true },
+    responses: { 200: { empty: true, description: "Revoked, or nothing to revoke" } },
+    oauthErrorStatuses: [400, 401, 413, 429, 500, 503],
     errors: [],
   },
 ];

@@ -139,13 +139,14 @@ const BODY_ERRORS: BrokerErrorCode[] = ["invalid_request", "payload_too_large"];
 
 /** The error codes an operation can answer, each once. */
 export function operationErrors(op: Operation): BrokerErrorCode[] {
-  if (op.auth === "public") return [];
+  if (op.auth === "public" || op.oauthErrorStatuses) return [];
   const codes = new Set<BrokerErrorCode>([...op.errors, ...AUTHENTICATED_ERRORS]);
   if (op.method === "post") for (const code of BODY_ERRORS) codes.add(code);
   return [...codes];
 }
 
 function successResponse(body: ResponseBody) {
+  if ("empty" in body) return { description: body.description };
   if ("mediaType" in body) {
     return { description: body.description, content: { [body.mediaType]: { schema: { type: "string" } } } };
   }

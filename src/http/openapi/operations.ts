@@ -30,7 +30,8 @@ export type OperationAuth = "public" | "workload" | "client";
 /** A response: a named component schema (`responses` of openapi-document.ts), or a non-JSON body. */
 export type ResponseBody =
   | { component: string; description: string; alsoHtml?: boolean }
-  | { mediaType: "text/plain" | "text/html"; description: string };
+  | { mediaType: "text/plain" | "text/html"; description: string }
+  | { empty: true; description: string };
 
 export interface Operation {
   method: "get" | "post";
