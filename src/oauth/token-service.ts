@@ -6,6 +6,7 @@ import { isBrokerError } from "../shared/errors.js";
 import { type CibaGrantDeps, createCibaGrant } from "./ciba-grant.js";
 import type { GrantSubjects } from "./grant-subject.js";
 import { fromBrokerError, OAuthError } from "./oauth-errors.js";
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type TokenExchange } from "./token-exchange.js";
 import { optionalParam, requiredParam, resourceParam, scopeParam, type TokenParams } from "./token-params.js";
 
 /** RFC 7523 §2.1. */
@@ -14,7 +15,7 @@ export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 export const CIBA_GRANT = "urn:openid:params:grant-type:ciba";
 
 /** The grant types the token endpoint accepts, in the order the metadata lists them. */
-export const GRANT_TYPES = [JWT_BEARER_GRANT, CIBA_GRANT] as const;
+export const GRANT_TYPES = [JWT_BEARER_GRANT, CIBA_GRANT, TOKEN_EXCHANGE_GRANT] as const;
 
 /** RFC 6749 §5.1. */
 export interface TokenResponse {
@@ -22,6 +23,8 @@ export interface TokenResponse {
   token_type: "Bearer";
   expires_in: number;
   scope?: string;
+  /** RFC 8693 §2.2.1, on token exchange only. */
+  issued_token_type?: string;
 }
 
 /** A signer profile as the token endpoint selects it: by its audience (RFC 8707 `resource`). */
@@ -36,6 +39,7 @@ export interface TokenServiceDeps {
   requestCredential: RequestCredential;
   approvals: Pick<ApprovalService, "load" | "view">;
   polls: CibaGrantDeps["polls"];
+  exchange: TokenExchange;
   /** The signer profiles; tokens come only from these. */
   profiles: readonly TokenProfile[];
   clock: Clock;
@@ -127,11 +131,26 @@ export function createTokenService(deps: TokenServiceDeps) {
 
   const ciba = createCibaGrant({ ...deps, tokenResponse, asTokenError });
 
+  /** RFC 8693: `resource` or `audience` names the target (the same one when both are given). */
+  async function tokenExchange(params: TokenParams): Promise<TokenResponse> {
+    const audience = optionalParam(params, "audience");
+    const resource =
+      params.resource === undefined && audience !== undefined ? audience : resourceParam(params);
+    if (audience !== undefined && audience !== resource) {
+      throw new OAuthError("invalid_target", "resource and audience name different targets.");
+    }
+    const issued = await deps.exchange(params, profileFor(resource)).catch((err: unknown) => {
+      throw asTokenError(err);
+    });
+    return { ...tokenResponse(issued), issued_token_type: ACCESS_TOKEN_TYPE };
+  }
+
   /** Runs one token request; every failure is an OAuthError (or an unexpected error, a 5xx). */
   async function grant(params: TokenParams): Promise<TokenResponse> {
     const grantType = requiredParam(params, "grant_type");
     if (grantType === JWT_BEARER_GRANT) return jwtBearer(params);
     if (grantType === CIBA_GRANT) return ciba(params);
+    if (grantType === TOKEN_EXCHANGE_GRANT) return tokenExchange(params);
     throw new OAuthError("unsupported_grant_type", `The grant type ${grantType} is not supported.`);
   }
 

@@ -35,6 +35,7 @@ import { buildAuthorizationServerMetadata } from "../oauth/oauth-metadata.js";
 import { createTaskPrincipals } from "../oauth/task-principal.js";
 import { createTaskTokenService } from "../oauth/task-token-service.js";
 import { createTaskTokens } from "../oauth/task-tokens.js";
+import { createTokenExchange } from "../oauth/token-exchange.js";
 import { createTokenRevocation } from "../oauth/token-revocation.js";
 import { createTokenService, GRANT_TYPES, type TokenProfile } from "../oauth/token-service.js";
 import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
@@ -100,14 +101,25 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
     credentials: core.credentialService,
     approvals: core.approvals,
   });
+  const agentPrincipal = createTaskPrincipals(new Map(config.issuers.map((i) => [i.name, i.kind])));
+  const verifyWorkload = (assertion: string) => core.verifier.verify(assertion);
   return {
     taskService,
     taskTokens: createTaskTokenService({ taskService, tokens: taskTokens, now: () => clock.now() }),
     tokens: createTokenService({
-      subjects: createGrantSubjects({
+      subjects: createGrantSubjects({ taskTokens, verifyWorkload, agentPrincipal }),
+      exchange: createTokenExchange({
         taskTokens,
-        verifyWorkload: (assertion) => core.verifier.verify(assertion),
-        agentPrincipal: createTaskPrincipals(new Map(config.issuers.map((i) => [i.name, i.kind]))),
+        liveAccessToken: async (token) => {
+          const answer = await infra.signer.introspect(token);
+          return answer.active ? answer : undefined;
+        },
+        credentials,
+        tasks,
+        verifyWorkload,
+        agentPrincipal,
+        credentialService: core.credentialService,
+        now: () => clock.now(),
       }),
       requestCredential,
       approvals: core.approvals,

@@ -33,12 +33,14 @@ export const OAUTH_OPERATIONS: Operation[] = [
     path: "/oauth/token",
     operationId: "oauthToken",
     tag: "oauth",
-    summary: "RFC 6749 token endpoint: JWT-bearer (RFC 7523) and CIBA poll grants",
+    summary: "RFC 6749 token endpoint: JWT-bearer (RFC 7523), CIBA poll and token-exchange (RFC 8693) grants",
     description:
       "Form-encoded. `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` with `assertion` (a task " +
       "token, or a workload JWT plus `task_id`), `resource` (RFC 8707) and optional `scope`; " +
       "`grant_type=urn:openid:params:grant-type:ciba` with `auth_req_id` and the requester's " +
-      "`client_assertion`. Every token is a credential of its task (docs/oauth.md).",
+      "`client_assertion`; `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` with " +
+      "`subject_token`, the caller's `actor_token` and `resource`/`audience`. Every token is a credential " +
+      "of its task (docs/oauth.md).",
     auth: "public",
     policyAction: "RequestCredential",
     body: { schema: tokenRequestBody, component: "TokenRequest", formOnly: true },

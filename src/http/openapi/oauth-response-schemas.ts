@@ -47,6 +47,7 @@ export const tokenResponse = z
     token_type: z.literal("Bearer"),
     expires_in: z.number().int().min(0),
     scope: z.string().optional().describe("The granted scopes, when any"),
+    issued_token_type: z.string().optional().describe("RFC 8693, token exchange only"),
   })
   .describe("RFC 6749 §5.1.");
 
