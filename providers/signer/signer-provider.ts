@@ -35,7 +35,9 @@ export interface ActorClaim {
 }
 
 /** RFC 7662 introspection answer. */
-export type IntrospectionResponse = { active: false } | ({ active: true; token_type: "Bearer" } & JWTPayload);
+export type IntrospectionResponse =
+  | { active: false }
+  | ({ active: true; token_type: "Bearer" | "DPoP" } & JWTPayload);
 
 export interface SignerProviderDeps {
   redis: Pick<Redis, "set" | "exists">;
@@ -113,6 +115,7 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
       task_id: request.taskId,
       initiator: request.initiator.subject,
       ...(act === undefined ? {} : { act }),
+      ...(request.confirmation ? { cnf: { jkt: request.confirmation.jkt } } : {}),
     })
       .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: "at+jwt" })
       .sign(signing.privateKey);
@@ -120,7 +123,7 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
       handle: encodeHandle({ jti: request.credentialId, kid: signing.kid, exp }),
       expiresAt: exp * 1000,
       downstreamAccount: request.agent,
-      secret: { token, token_type: "Bearer" },
+      secret: { token, token_type: request.confirmation ? "DPoP" : "Bearer" },
       notes: [],
     };
   }
@@ -167,7 +170,8 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     } catch (err) {
       throw new TransientProviderError("could not read the signer deny-list", { cause: err });
     }
-    return denied > 0 ? { active: false } : { ...payload, active: true, token_type: "Bearer" };
+    if (denied > 0) return { active: false };
+    return { ...payload, active: true, token_type: isBound(payload) ? "DPoP" : "Bearer" };
   }
 
   /** The payload of a token this signer issued and that is inside its validity window, else undefined. */
@@ -216,6 +220,12 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     documents: createDocumentSigner(keyRing),
     close: () => keyRing.close(),
   };
+}
+
+/** A token with `cnf.jkt` is sender-constrained (RFC 9449 §6). */
+function isBound(payload: JWTPayload): boolean {
+  const cnf = payload.cnf;
+  return typeof cnf === "object" && cnf !== null && "jkt" in cnf && typeof cnf.jkt === "string";
 }
 
 const fromHandle = (handle: SignerHandle) => ({ jti: handle.jti, expiresAtMs: handle.exp * 1000 });

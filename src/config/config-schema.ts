@@ -256,6 +256,8 @@ export const configSchema = z
         task_token_ttl_seconds: z.number().int().min(30).max(86_400).default(900),
         /** CIBA `interval`: the least time between two polls of one approval at the token endpoint. */
         ciba_interval_seconds: z.number().int().min(1).max(60).default(5),
+        /** Require a DPoP server nonce in every DPoP proof at the token endpoint (RFC 9449 §8). */
+        dpop_require_nonce: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -118,7 +118,11 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
   }
 
   /** Runs the exchange for `profile`; the caller maps the issued credential to the token response. */
-  return async function exchange(params: TokenParams, profile: { name: string; scopes: readonly string[] }) {
+  return async function exchange(
+    params: TokenParams,
+    profile: { name: string; scopes: readonly string[] },
+    bound: { confirmation?: { jkt: string } } = {},
+  ) {
     const subject = await subjectOf(
       requiredParam(params, "subject_token"),
       requiredParam(params, "subject_token_type"),
@@ -139,6 +143,7 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
       ttlSeconds,
       reason: `OAuth token exchange by ${actor.id}`,
       actors: [...subject.actors, actor.id],
+      ...bound,
     });
     if (outcome.kind === "held_for_approval") {
       throw new OAuthError(

@@ -32,7 +32,7 @@ export function createTokenRevocation(deps: {
       );
     }
     const answer = await deps.introspection.introspect(caller, token);
-    if (!answer.active || answer.token_type !== "Bearer" || !ownsToken(caller, answer)) return;
+    if (!answer.active || answer.token_type === "N_A" || !ownsToken(caller, answer)) return;
     const credential = typeof answer.jti === "string" ? await deps.credentials.get(answer.jti) : null;
     if (!credential) return;
     const moved = await deps.credentials.transition(credential, ["active"], "revoking", {

@@ -4,6 +4,7 @@ import type { IssuedResult } from "../credentials/credential-service.js";
 import type { Clock } from "../shared/clock.js";
 import { isBrokerError } from "../shared/errors.js";
 import { type CibaGrantDeps, createCibaGrant } from "./ciba-grant.js";
+import type { DpopChecker, DpopRequest } from "./dpop.js";
 import type { GrantSubjects } from "./grant-subject.js";
 import { fromBrokerError, OAuthError } from "./oauth-errors.js";
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type TokenExchange } from "./token-exchange.js";
@@ -20,7 +21,8 @@ export const GRANT_TYPES = [JWT_BEARER_GRANT, CIBA_GRANT, TOKEN_EXCHANGE_GRANT] 
 /** RFC 6749 §5.1. */
 export interface TokenResponse {
   access_token: string;
-  token_type: "Bearer";
+  /** `DPoP` when the request carried a valid DPoP proof (RFC 9449 §5). */
+  token_type: "Bearer" | "DPoP";
   expires_in: number;
   scope?: string;
   /** RFC 8693 §2.2.1, on token exchange only. */
@@ -40,6 +42,7 @@ export interface TokenServiceDeps {
   approvals: Pick<ApprovalService, "load" | "view">;
   polls: CibaGrantDeps["polls"];
   exchange: TokenExchange;
+  dpop: DpopChecker;
   /** The signer profiles; tokens come only from these. */
   profiles: readonly TokenProfile[];
   clock: Clock;
@@ -80,13 +83,19 @@ export function createTokenService(deps: TokenServiceDeps) {
     const scopes = issued.credential.scopes;
     return {
       access_token: token,
-      token_type: "Bearer",
+      token_type: issued.secret.token_type === "DPoP" ? "DPoP" : "Bearer",
       expires_in: Math.max(0, Math.floor((expiresAt - clock.now()) / 1000)),
       ...(scopes.length > 0 ? { scope: scopes.join(" ") } : {}),
     };
   }
 
-  async function jwtBearer(params: TokenParams): Promise<TokenResponse> {
+  /** The key a DPoP proof binds the token to, when the request carries one. */
+  async function confirmation(dpop: DpopRequest): Promise<{ confirmation?: { jkt: string } }> {
+    if (dpop.header === undefined) return {};
+    return { confirmation: { jkt: await deps.dpop.check({ ...dpop, header: dpop.header }) } };
+  }
+
+  async function jwtBearer(params: TokenParams, dpop: DpopRequest): Promise<TokenResponse> {
     const assertion = requiredParam(params, "assertion");
     const profile = profileFor(resourceParam(params));
     const scopes = scopeParam(params);
@@ -102,11 +111,13 @@ export function createTokenService(deps: TokenServiceDeps) {
           "assertion, or send task_id with the workload JWT.",
       );
     }
+    const bound = await confirmation(dpop);
     const outcome = await deps
       .requestCredential(subject.principal, subject.taskId, {
         profile: profile.name,
         scopes,
         reason: JWT_BEARER_REASON,
+        ...bound,
       })
       .catch((err: unknown) => {
         throw asTokenError(err);
@@ -132,25 +143,35 @@ export function createTokenService(deps: TokenServiceDeps) {
   const ciba = createCibaGrant({ ...deps, tokenResponse, asTokenError });
 
   /** RFC 8693: `resource` or `audience` names the target (the same one when both are given). */
-  async function tokenExchange(params: TokenParams): Promise<TokenResponse> {
+  async function tokenExchange(params: TokenParams, dpop: DpopRequest): Promise<TokenResponse> {
     const audience = optionalParam(params, "audience");
     const resource =
       params.resource === undefined && audience !== undefined ? audience : resourceParam(params);
     if (audience !== undefined && audience !== resource) {
       throw new OAuthError("invalid_target", "resource and audience name different targets.");
     }
-    const issued = await deps.exchange(params, profileFor(resource)).catch((err: unknown) => {
+    const profile = profileFor(resource);
+    const bound = await confirmation(dpop);
+    const issued = await deps.exchange(params, profile, bound).catch((err: unknown) => {
       throw asTokenError(err);
     });
     return { ...tokenResponse(issued), issued_token_type: ACCESS_TOKEN_TYPE };
   }
 
   /** Runs one token request; every failure is an OAuthError (or an unexpected error, a 5xx). */
-  async function grant(params: TokenParams): Promise<TokenResponse> {
+  async function grant(params: TokenParams, dpop: DpopRequest): Promise<TokenResponse> {
     const grantType = requiredParam(params, "grant_type");
-    if (grantType === JWT_BEARER_GRANT) return jwtBearer(params);
-    if (grantType === CIBA_GRANT) return ciba(params);
-    if (grantType === TOKEN_EXCHANGE_GRANT) return tokenExchange(params);
+    if (grantType === JWT_BEARER_GRANT) return jwtBearer(params, dpop);
+    if (grantType === TOKEN_EXCHANGE_GRANT) return tokenExchange(params, dpop);
+    if (grantType === CIBA_GRANT) {
+      if (dpop.header !== undefined) {
+        throw new OAuthError(
+          "invalid_request",
+          "DPoP binding is not offered when redeeming an approval (CIBA).",
+        );
+      }
+      return ciba(params);
+    }
     throw new OAuthError("unsupported_grant_type", `The grant type ${grantType} is not supported.`);
   }
 

@@ -30,8 +30,10 @@ import { taskRoutes } from "../http/routes/task-routes.js";
 import { whoamiRoutes } from "../http/routes/whoami-routes.js";
 import { createIntrospectionService } from "../introspection/introspection-service.js";
 import { createCibaPollStore } from "../oauth/ciba-poll-store.js";
+import { createDpopChecker, DPOP_ALGORITHMS } from "../oauth/dpop.js";
+import { createDpopNonces } from "../oauth/dpop-nonces.js";
 import { createGrantSubjects } from "../oauth/grant-subject.js";
-import { buildAuthorizationServerMetadata } from "../oauth/oauth-metadata.js";
+import { buildAuthorizationServerMetadata, OAUTH_PATHS } from "../oauth/oauth-metadata.js";
 import { createTaskPrincipals } from "../oauth/task-principal.js";
 import { createTaskTokenService } from "../oauth/task-token-service.js";
 import { createTaskTokens } from "../oauth/task-tokens.js";
@@ -108,6 +110,11 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
     taskTokens: createTaskTokenService({ taskService, tokens: taskTokens, now: () => clock.now() }),
     tokens: createTokenService({
       subjects: createGrantSubjects({ taskTokens, verifyWorkload, agentPrincipal }),
+      dpop: createDpopChecker({
+        replayGuard: createRedisReplayGuard({ redis, keyPrefix, clock }),
+        nonces: config.oauth.dpop_require_nonce ? createDpopNonces({ redis, keyPrefix, clock }) : undefined,
+        clock,
+      }),
       exchange: createTokenExchange({
         taskTokens,
         liveAccessToken: async (token) => {
@@ -241,7 +248,12 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       openApiRoute(buildOpenApiDocument({ publicUrl: config.server.public_url })),
       ...extraPublicRoutes,
     ],
-    oauthRoutes: [tokenRoute({ tokens: services.tokens })],
+    oauthRoutes: [
+      tokenRoute({
+        tokens: services.tokens,
+        tokenEndpointUrl: `${config.server.public_url.replace(/\/+$/, "")}${OAUTH_PATHS.token}`,
+      }),
+    ],
     oauthClientRoutes: [
       {
         path: "/revoke",
@@ -290,6 +302,6 @@ function authorizationServerMetadata(infra: Infrastructure) {
     scopes: signerScopes,
     clientAssertionAlgorithms: ASSERTION_ALGORITHMS,
     grantTypes: GRANT_TYPES,
-    dpopAlgorithms: [],
+    dpopAlgorithms: DPOP_ALGORITHMS,
   });
 }

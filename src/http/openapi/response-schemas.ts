@@ -260,7 +260,7 @@ export const introspectionResponse = z
     z.object({ active: z.literal(false) }),
     z.looseObject({
       active: z.literal(true),
-      token_type: z.literal("Bearer"),
+      token_type: z.enum(["Bearer", "DPoP"]).describe("`DPoP`: bound to a key (`cnf.jkt`)"),
       iss: z.string(),
       sub: z.string(),
       aud: z.union([z.string(), z.array(z.string())]),

@@ -25,7 +25,7 @@ export function oauthMetadataRoute(metadata: AuthorizationServerMetadata): Route
 }
 
 /** `POST /oauth/token` (RFC 6749 §3.2): form-encoded; answers are never cached (§5.1). */
-export function tokenRoute(deps: { tokens: TokenService }): Router {
+export function tokenRoute(deps: { tokens: TokenService; tokenEndpointUrl: string }): Router {
   const router = Router();
   router.post("/token", async (req, res) => {
     if (!req.is("application/x-www-form-urlencoded")) {
@@ -33,7 +33,11 @@ export function tokenRoute(deps: { tokens: TokenService }): Router {
     }
     const body = tokenRequestBody.safeParse(req.body);
     if (!body.success) throw new OAuthError("invalid_request", "The token request is not a flat form.");
-    const answer = await deps.tokens.grant(body.data);
+    const answer = await deps.tokens.grant(body.data, {
+      header: req.header("dpop"),
+      method: req.method,
+      url: deps.tokenEndpointUrl,
+    });
     res.setHeader("Cache-Control", "no-store");
     res.setHeader("Pragma", "no-cache");
     res.json(answer);
