@@ -19,6 +19,7 @@ import { runDeadline } from "./scenarios/deadline.js";
 import { mergePopulations, type Population, populate, runEmergency } from "./scenarios/emergency.js";
 import { runIssuance } from "./scenarios/issuance.js";
 import { measureMemory, memoryFigures, sampleRecord } from "./scenarios/memory.js";
+import { runTokenEndpoint } from "./scenarios/token-endpoint.js";
 import { progress, type ScenarioResult } from "./scenarios/types.js";
 
 const RESULTS_FILE = fileURLToPath(new URL("./results.json", import.meta.url));
@@ -110,6 +111,7 @@ async function main(): Promise<number> {
       };
     });
     await scenario("issuance", () => runIssuance(b, PLAN));
+    await scenario("token-endpoint", () => runTokenEndpoint(b, PLAN));
     await scenario("close", () => runCloseRevoke(b, { tasks: PLAN.closeTasks }));
     await scenario("deadline", () => runDeadline(b, { tasks: PLAN.deadlineTasks }));
   } catch (err) {
