@@ -29,6 +29,7 @@ import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
 import { whoamiRoutes } from "../http/routes/whoami-routes.js";
 import { createIntrospectionService } from "../introspection/introspection-service.js";
+import { createBoundCredentialRequest } from "../oauth/bound-credential-request.js";
 import { createCibaPollStore } from "../oauth/ciba-poll-store.js";
 import { createDpopChecker, DPOP_ALGORITHMS } from "../oauth/dpop.js";
 import { createDpopNonces } from "../oauth/dpop-nonces.js";
@@ -103,6 +104,11 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
     credentials: core.credentialService,
     approvals: core.approvals,
   });
+  const dpop = createDpopChecker({
+    replayGuard: createRedisReplayGuard({ redis, keyPrefix, clock }),
+    nonces: config.oauth.dpop_require_nonce ? createDpopNonces({ redis, keyPrefix, clock }) : undefined,
+    clock,
+  });
   const agentPrincipal = createTaskPrincipals(new Map(config.issuers.map((i) => [i.name, i.kind])));
   const verifyWorkload = (assertion: string) => core.verifier.verify(assertion);
   return {
@@ -110,11 +116,7 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
     taskTokens: createTaskTokenService({ taskService, tokens: taskTokens, now: () => clock.now() }),
     tokens: createTokenService({
       subjects: createGrantSubjects({ taskTokens, verifyWorkload, agentPrincipal }),
-      dpop: createDpopChecker({
-        replayGuard: createRedisReplayGuard({ redis, keyPrefix, clock }),
-        nonces: config.oauth.dpop_require_nonce ? createDpopNonces({ redis, keyPrefix, clock }) : undefined,
-        clock,
-      }),
+      dpop,
       exchange: createTokenExchange({
         taskTokens,
         liveAccessToken: async (token) => {
@@ -138,6 +140,12 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
     describeTask,
     admin,
     requestCredential,
+    boundRequestCredential: createBoundCredentialRequest({
+      requestCredential,
+      credentials: core.credentialService,
+      dpop,
+      isTokenProfile: (profile) => infra.registry.forProfile(profile)?.kind === "signer",
+    }),
     listApprovals: createApprovalListing({
       store: infra.approvalStore,
       approvals: core.approvals,
@@ -273,7 +281,15 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
     ],
     v1: [
       { path: "/tasks", router: evidenceRoutes({ evidence: services.evidence }) },
-      { path: "/tasks", router: taskRoutes({ ...services, clock }) },
+      {
+        path: "/tasks",
+        router: taskRoutes({
+          ...services,
+          requestCredential: services.boundRequestCredential,
+          publicUrl: config.server.public_url,
+          clock,
+        }),
+      },
       {
         path: "/approvals",
         router: approvalRoutes({ approvals: core.approvals, listApprovals: services.listApprovals }),

@@ -160,4 +160,31 @@ describe("DPoP at the token endpoint", () => {
     );
     expect(tokens.token_type).toBe("dpop");
   });
+
+  it("POST /v1/tasks/{id}/credentials binds its signer token to a DPoP proof too", async () => {
+    const task = await plain.h.call("POST", "/v1/tasks", {
+      token: agent,
+      body: { intent: "v1 dpop", ttl_seconds: 600 },
+    });
+    const route = `/v1/tasks/${task.body.task_id}/credentials`;
+    const request = (proof: string) =>
+      plain.h.call("POST", route, {
+        token: agent,
+        body: { profile: "tickets-api", scopes: ["tickets:read"] },
+        headers: { dpop: proof },
+      });
+    const { proof, jkt } = await handProof(`${plain.publicUrl}${route}`);
+    const issued = await request(proof);
+    expect(issued.status).toBe(201);
+    expect(issued.body.secret.token_type).toBe("DPoP");
+    expect(decodeJwt(issued.body.secret.token).cnf).toEqual({ jkt });
+    const replayed = await request(proof);
+    expect(replayed.status).toBe(400);
+    expect(replayed.body.error).toMatchObject({
+      code: "invalid_request",
+      details: { issues: [{ path: "DPoP" }] },
+    });
+    const elsewhere = await request((await handProof(`${plain.publicUrl}/oauth/token`)).proof);
+    expect(elsewhere.body.error.details.issues[0]).toEqual({ path: "DPoP", message: "invalid_dpop_proof" });
+  });
 });

@@ -1,5 +1,5 @@
 import { Router } from "express";
-import type { RequestCredential } from "../../approvals/request-credential.js";
+import type { BoundCredentialRequest } from "../../oauth/bound-credential-request.js";
 import type { TaskTokenService } from "../../oauth/task-token-service.js";
 import type { Clock } from "../../shared/clock.js";
 import { toIso } from "../../shared/clock.js";
@@ -13,7 +13,10 @@ import { issuedView, taskTokenView, taskView } from "../views.js";
 
 export interface TaskRouteDeps {
   taskService: TaskService;
-  requestCredential: RequestCredential;
+  /** The credential request, DPoP-bound when a proof comes (docs/oauth.md). */
+  requestCredential: BoundCredentialRequest;
+  /** `server.public_url`, for the `htu` a DPoP proof must name. */
+  publicUrl: string;
   describeTask: DescribeTask;
   taskTokens: TaskTokenService;
   clock: Clock;
@@ -63,12 +66,18 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
 
   router.post("/:taskId/credentials", async (req, res) => {
     const body = parseInput(credentialRequestBody, req.body);
-    const issued = await deps.requestCredential(principalOf(req), req.params.taskId, {
+    const proof = {
+      header: req.header("dpop"),
+      method: req.method,
+      url: `${deps.publicUrl.replace(/\/+$/, "")}${req.originalUrl.split("?")[0]}`,
+    };
+    const request = {
       profile: body.profile,
       ttlSeconds: body.ttl_seconds,
       scopes: body.scopes,
       reason: body.reason,
-    });
+    };
+    const issued = await deps.requestCredential(principalOf(req), req.params.taskId, request, proof);
     res.setHeader("Cache-Control", "no-store");
     if ("approvalId" in issued) {
       res
