@@ -275,7 +275,21 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
         }),
       },
     ],
-    oauthErrors: createOAuthErrorHandler(logger, () => redis.status === "ready"),
+    oauthErrors: createOAuthErrorHandler({
+      logger,
+      storeReady: () => redis.status === "ready",
+      onRejectedAssertion: async (req, reason) => {
+        const address = req.ip ?? "";
+        guard.rejected(address);
+        await rejections.record({
+          issuer: "token_endpoint",
+          reason,
+          address,
+          path: req.path,
+          method: req.method,
+        });
+      },
+    }),
     clientRoutes: [
       { path: "/introspect", router: introspectRoute({ introspection: services.introspection }) },
     ],

@@ -257,3 +257,32 @@ describe("token endpoint errors (RFC 6749 §5.2)", () => {
     expect((error as client.ResponseBodyError).error).toBe("invalid_target");
   });
 });
+
+describe("rejected assertions at the token endpoint count against the address", () => {
+  let guarded: Harness;
+  afterAll(async () => guarded?.close());
+
+  it("like bearer assertions on /v1: past the budget the address is refused everywhere", async () => {
+    guarded = await startHarness({
+      name: "oauth-token-guard",
+      config: { limits: { rejected_assertions_per_address_per_minute: 3 } },
+    });
+    const grant = async () =>
+      fetch(`${guarded.baseUrl}/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: JWT_BEARER,
+          assertion: "not.a.jwt",
+          task_id: "tsk_x",
+          resource: TICKETS,
+        }).toString(),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await grant()).status);
+    expect(statuses.slice(0, 3)).toEqual([400, 400, 400]);
+    expect(statuses.at(-1)).toBe(429);
+    const v1 = await guarded.call("GET", "/v1/whoami", { token: await guarded.token("summariser") });
+    expect(v1.status).toBe(429);
+  });
+});
