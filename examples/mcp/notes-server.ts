@@ -10,7 +10,11 @@ import type { IncomingMessage, Server } from "node:http";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import express from "express";
-import { createResourceServer, type VerifiedToken } from "../../src/client/resource-server/index.js";
+import {
+  createResourceServer,
+  type VerifiedToken,
+  verifiedToken,
+} from "../../src/client/resource-server/index.js";
 
 export interface NotesServerOptions {
   /** This server's MCP endpoint, e.g. `http://127.0.0.1:8090/mcp`: the audience of its signer profile. */
@@ -49,7 +53,9 @@ export async function startNotesServer(options: NotesServerOptions): Promise<Ser
     new URL(options.resource).pathname,
     kit.requireToken({ scopes: ["notes:read"] }),
     async (req, res) => {
-      const server = notesServer(res.locals.credbroker as VerifiedToken);
+      const token = verifiedToken(res);
+      if (!token) throw new Error("requireToken did not run");
+      const server = notesServer(token);
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       res.on("close", () => void Promise.all([transport.close(), server.close()]));
       await server.connect(transport);

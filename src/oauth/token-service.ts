@@ -63,7 +63,8 @@ export function createTokenService(deps: TokenServiceDeps) {
 
   function profileFor(resource: string): TokenProfile {
     const matches = deps.profiles.filter((profile) => profile.audience === resource);
-    if (matches.length === 0) {
+    const [match] = matches;
+    if (match === undefined) {
       throw new OAuthError("invalid_target", `No signer profile issues tokens for the resource ${resource}.`);
     }
     if (matches.length > 1) {
@@ -73,7 +74,7 @@ export function createTokenService(deps: TokenServiceDeps) {
         `The resource ${resource} is the audience of several profiles (${names}).`,
       );
     }
-    return matches[0] as TokenProfile;
+    return match;
   }
 
   function tokenResponse(issued: IssuedResult): TokenResponse {

@@ -12,4 +12,5 @@ export {
   type ResourceServer,
   type ResourceServerOptions,
   type VerifiedToken,
+  verifiedToken,
 } from "./resource-server.js";

@@ -99,8 +99,8 @@ export function createResourceServer(options: ResourceServerOptions) {
     server ??= (async () => {
       const url = `${options.issuer.replace(/\/+$/, "")}/.well-known/oauth-authorization-server`;
       const res = await doFetch(url);
-      const body = (await res.json()) as ServerMetadata;
-      if (!res.ok || body.issuer !== options.issuer) throw new Error(`no broker metadata at ${url}`);
+      const body = serverMetadataOf(res.ok ? await res.json() : null);
+      if (!body || body.issuer !== options.issuer) throw new Error(`no broker metadata at ${url}`);
       jwks = createRemoteJWKSet(new URL(body.jwks_uri));
       return body;
     })().catch((err: unknown) => {
@@ -162,7 +162,9 @@ export function createResourceServer(options: ResourceServerOptions) {
       body: new URLSearchParams({ token }).toString(),
     });
     if (!res.ok) throw new Error(`introspection answered ${res.status}`);
-    const active = ((await res.json()) as { active?: unknown }).active === true;
+    const answer: unknown = await res.json();
+    const active =
+      typeof answer === "object" && answer !== null && "active" in answer && answer.active === true;
     const until = Math.min(now() + (options.introspectionCacheSeconds ?? 10) * 1000, exp * 1000);
     if (introspected.size > 10_000) introspected.clear();
     introspected.set(key, { active, until });
@@ -243,6 +245,32 @@ export function createResourceServer(options: ResourceServerOptions) {
 }
 
 export type ResourceServer = ReturnType<typeof createResourceServer>;
+
+/** The token `requireToken` verified for this response (undefined before it ran). */
+export function verifiedToken(res: Pick<KitResponse, "locals">): VerifiedToken | undefined {
+  const value = res.locals.credbroker;
+  return isVerifiedToken(value) ? value : undefined;
+}
+
+function isVerifiedToken(value: unknown): value is VerifiedToken {
+  return (
+    typeof value === "object" && value !== null && "token" in value && "claims" in value && "taskId" in value
+  );
+}
+
+/** The fields of RFC 8414 metadata the kit uses, when the document has them. */
+function serverMetadataOf(body: unknown): ServerMetadata | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const issuer = "issuer" in body ? body.issuer : undefined;
+  const jwksUri = "jwks_uri" in body ? body.jwks_uri : undefined;
+  const introspection = "introspection_endpoint" in body ? body.introspection_endpoint : undefined;
+  if (typeof issuer !== "string" || typeof jwksUri !== "string") return undefined;
+  return {
+    issuer,
+    jwks_uri: jwksUri,
+    ...(typeof introspection === "string" ? { introspection_endpoint: introspection } : {}),
+  };
+}
 
 function boundKey(claims: JWTPayload): string | undefined {
   const cnf = claims.cnf;
