@@ -9,7 +9,6 @@ import { createIssuerNamer } from "../auth/issuer-name.js";
 import { createRejectionSummary } from "../auth/rejection-summary.js";
 import { createRedisReplayGuard } from "../auth/replay-guard.js";
 import { createWhoAmI } from "../auth/whoami.js";
-import { ASSERTION_ALGORITHMS } from "../config/config-schema.js";
 import { createEvidenceService } from "../evidence/evidence-service.js";
 import { createAddressGuard } from "../http/address-guard.js";
 import { createAuthenticate } from "../http/authenticate.js";
@@ -29,18 +28,8 @@ import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
 import { whoamiRoutes } from "../http/routes/whoami-routes.js";
 import { createIntrospectionService } from "../introspection/introspection-service.js";
-import { createBoundCredentialRequest } from "../oauth/bound-credential-request.js";
-import { createCibaPollStore } from "../oauth/ciba-poll-store.js";
-import { createDpopChecker, DPOP_ALGORITHMS } from "../oauth/dpop.js";
-import { createDpopNonces } from "../oauth/dpop-nonces.js";
-import { createGrantSubjects } from "../oauth/grant-subject.js";
-import { buildAuthorizationServerMetadata, OAUTH_PATHS } from "../oauth/oauth-metadata.js";
-import { createTaskPrincipals } from "../oauth/task-principal.js";
-import { createTaskTokenService } from "../oauth/task-token-service.js";
-import { createTaskTokens } from "../oauth/task-tokens.js";
-import { createTokenExchange } from "../oauth/token-exchange.js";
+import { OAUTH_PATHS } from "../oauth/oauth-metadata.js";
 import { createTokenRevocation } from "../oauth/token-revocation.js";
-import { createTokenService, GRANT_TYPES, type TokenProfile } from "../oauth/token-service.js";
 import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
 import { createResolveCredential } from "../revocation/resolve-credential.js";
 import { createRetryRevocation } from "../revocation/retry-revocation.js";
@@ -49,6 +38,7 @@ import { createTaskDetails } from "../tasks/task-details.js";
 import { createTaskService } from "../tasks/task-service.js";
 import type { CoreServices } from "./core-services.js";
 import type { Infrastructure } from "./infrastructure.js";
+import { authorizationServerMetadata, buildOAuthServices } from "./oauth-services.js";
 import { buildResourceServerAuthenticator } from "./resource-servers.js";
 
 /** The api-only services: tasks, admin powers, audit reads and evidence, each deciding its own access. */
@@ -75,12 +65,6 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       return { subject: principal.subject, email: typeof email === "string" ? email : undefined };
     },
   });
-  const taskTokens = createTaskTokens({
-    signer: infra.signer,
-    tasks,
-    clock,
-    ttlSeconds: config.oauth.task_token_ttl_seconds,
-  });
   const admin = createAdminService({
     decide,
     emergency: createEmergencyRevocation({
@@ -104,48 +88,15 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
     credentials: core.credentialService,
     approvals: core.approvals,
   });
-  const dpop = createDpopChecker({
-    replayGuard: createRedisReplayGuard({ redis, keyPrefix, clock }),
-    nonces: config.oauth.dpop_require_nonce ? createDpopNonces({ redis, keyPrefix, clock }) : undefined,
-    clock,
-  });
-  const agentPrincipal = createTaskPrincipals(new Map(config.issuers.map((i) => [i.name, i.kind])));
-  const verifyWorkload = (assertion: string) => core.verifier.verify(assertion);
+  const oauth = buildOAuthServices(infra, core, { taskService, requestCredential });
   return {
     taskService,
-    taskTokens: createTaskTokenService({ taskService, tokens: taskTokens, now: () => clock.now() }),
-    tokens: createTokenService({
-      subjects: createGrantSubjects({ taskTokens, verifyWorkload, agentPrincipal }),
-      dpop,
-      exchange: createTokenExchange({
-        taskTokens,
-        liveAccessToken: async (token) => {
-          const answer = await infra.signer.introspect(token);
-          return answer.active ? answer : undefined;
-        },
-        credentials,
-        tasks,
-        verifyWorkload,
-        agentPrincipal,
-        credentialService: core.credentialService,
-        now: () => clock.now(),
-      }),
-      requestCredential,
-      approvals: core.approvals,
-      polls: createCibaPollStore({ redis, keyPrefix }),
-      profiles: tokenProfiles(infra),
-      clock,
-      pollIntervalSeconds: config.oauth.ciba_interval_seconds,
-    }),
+    taskTokens: oauth.taskTokenService,
+    tokens: oauth.tokens,
     describeTask,
     admin,
     requestCredential,
-    boundRequestCredential: createBoundCredentialRequest({
-      requestCredential,
-      credentials: core.credentialService,
-      dpop,
-      isTokenProfile: (profile) => infra.registry.forProfile(profile)?.kind === "signer",
-    }),
+    boundRequestCredential: oauth.boundRequestCredential,
     listApprovals: createApprovalListing({
       store: infra.approvalStore,
       approvals: core.approvals,
@@ -159,7 +110,7 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       credentials,
       decide,
       clock,
-      taskTokens,
+      taskTokens: oauth.taskTokens,
     }),
     whoami: createWhoAmI({
       policy: infra.policy,
@@ -314,24 +265,4 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
     ],
   });
   return { app, close: async () => void (await rejections.close()) };
-}
-
-/** The signer profiles: the token endpoint issues only these, chosen by audience. */
-function tokenProfiles(infra: Infrastructure): TokenProfile[] {
-  return Object.entries(infra.config.profiles).flatMap(([name, profile]) =>
-    profile.provider === "signer" ? [{ name, audience: profile.audience, scopes: profile.scopes }] : [],
-  );
-}
-
-/** The RFC 8414 document: only what this broker serves. */
-function authorizationServerMetadata(infra: Infrastructure) {
-  const signerScopes = tokenProfiles(infra).flatMap((profile) => profile.scopes);
-  return buildAuthorizationServerMetadata({
-    issuer: infra.signer.issuer,
-    publicUrl: infra.config.server.public_url,
-    scopes: signerScopes,
-    clientAssertionAlgorithms: ASSERTION_ALGORITHMS,
-    grantTypes: GRANT_TYPES,
-    dpopAlgorithms: DPOP_ALGORITHMS,
-  });
 }
