@@ -22,6 +22,7 @@ import { runIssuance } from "./scenarios/issuance.js";
 import { measureMemory, memoryFigures, sampleRecord } from "./scenarios/memory.js";
 import { runRoundTrips } from "./scenarios/round-trips.js";
 import { runScaling } from "./scenarios/scaling.js";
+import { runTokenEndpoint } from "./scenarios/token-endpoint.js";
 import { progress, type ScenarioResult } from "./scenarios/types.js";
 
 const RESULTS_FILE = fileURLToPath(new URL("./results.json", import.meta.url));
@@ -113,6 +114,7 @@ async function main(): Promise<number> {
     await scenario("issuance", () => runIssuance(b, PLAN));
     await scenario("round_trips", () => runRoundTrips(b));
     await scenario("scaling", () => runScaling(b, PLAN));
+    await scenario("token-endpoint", () => runTokenEndpoint(b, PLAN));
     await scenario("close", () => runCloseRevoke(b, { tasks: PLAN.closeTasks }));
     await scenario("deadline", () => runDeadline(b, { tasks: PLAN.deadlineTasks }));
   } catch (err) {

@@ -33,6 +33,8 @@ export interface IssueRequest {
   taskDeadline: number;
   /** Delegation chain, outermost first: the agents of the ancestor tasks. */
   actChain: string[];
+  /** Sender constraint (RFC 9449 `cnf.jkt`): only token providers honour it (the signer). */
+  confirmation?: { jkt: string };
 }
 
 export interface IssuedCredential {

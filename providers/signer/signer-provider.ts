@@ -35,7 +35,9 @@ export interface ActorClaim {
 }
 
 /** RFC 7662 introspection answer. */
-export type IntrospectionResponse = { active: false } | ({ active: true; token_type: "Bearer" } & JWTPayload);
+export type IntrospectionResponse =
+  | { active: false }
+  | ({ active: true; token_type: "Bearer" | "DPoP" } & JWTPayload);
 
 export interface SignerProviderDeps {
   redis: Pick<Redis, "set" | "exists">;
@@ -48,7 +50,20 @@ export interface SignerProviderDeps {
   now: () => number;
 }
 
-export interface SignerProvider extends CredentialProvider {
+/** Signs and checks broker JWTs that are not credentials (task tokens), each kind under its own `typ`. */
+export interface BrokerJwtSigner {
+  /** `iss` of every token the signer issues. */
+  readonly issuer: string;
+  /** Signs `claims` (with `iss` set to the issuer) under the current key, with header `typ`. */
+  signJwt(claims: JWTPayload, typ: string): Promise<string>;
+  /**
+   * The payload of a token this signer issued with header `typ`, inside its validity window; undefined
+   * for anything else. Throws TransientProviderError when the keys cannot be read.
+   */
+  verifyJwt(token: string, typ: string): Promise<JWTPayload | undefined>;
+}
+
+export interface SignerProvider extends CredentialProvider, BrokerJwtSigner {
   /** The JWKS served at `/.well-known/jwks.json`. */
   jwks(): Promise<{ keys: PublicSignerJwk[] }>;
   /** Never throws for a bad token (`{ active: false }`); throws TransientProviderError if Redis fails. */
@@ -100,6 +115,7 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
       task_id: request.taskId,
       initiator: request.initiator.subject,
       ...(act === undefined ? {} : { act }),
+      ...(request.confirmation ? { cnf: { jkt: request.confirmation.jkt } } : {}),
     })
       .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: "at+jwt" })
       .sign(signing.privateKey);
@@ -107,7 +123,7 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
       handle: encodeHandle({ jti: request.credentialId, kid: signing.kid, exp }),
       expiresAt: exp * 1000,
       downstreamAccount: request.agent,
-      secret: { token, token_type: "Bearer" },
+      secret: { token, token_type: request.confirmation ? "DPoP" : "Bearer" },
       notes: [],
     };
   }
@@ -136,8 +152,17 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     }
   }
 
+  async function signJwt(claims: JWTPayload, typ: string): Promise<string> {
+    const signing = await keyRing.current().catch((err: unknown) => {
+      throw new TransientProviderError("signing key unavailable", { cause: err });
+    });
+    return new SignJWT({ ...claims, iss: issuer })
+      .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ })
+      .sign(signing.privateKey);
+  }
+
   async function introspect(token: string): Promise<IntrospectionResponse> {
-    const payload = await verifiedPayload(token);
+    const payload = await verifiedPayload(token, "at+jwt");
     if (payload === undefined || typeof payload.jti !== "string") return { active: false };
     let denied: number;
     try {
@@ -145,11 +170,12 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     } catch (err) {
       throw new TransientProviderError("could not read the signer deny-list", { cause: err });
     }
-    return denied > 0 ? { active: false } : { ...payload, active: true, token_type: "Bearer" };
+    if (denied > 0) return { active: false };
+    return { ...payload, active: true, token_type: isBound(payload) ? "DPoP" : "Bearer" };
   }
 
   /** The payload of a token this signer issued and that is inside its validity window, else undefined. */
-  async function verifiedPayload(token: string): Promise<JWTPayload | undefined> {
+  async function verifiedPayload(token: string, typ: string): Promise<JWTPayload | undefined> {
     let kid: unknown;
     try {
       kid = decodeProtectedHeader(token).kid;
@@ -165,7 +191,7 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     try {
       const { payload } = await jwtVerify(token, key.publicKey, {
         algorithms: [key.alg],
-        typ: "at+jwt",
+        typ,
         issuer,
         clockTolerance: NBF_SKEW_SECONDS,
         currentDate: new Date(at),
@@ -186,11 +212,20 @@ export function createSignerProvider(deps: SignerProviderDeps): SignerProvider {
     issue,
     revoke,
     introspect,
+    issuer,
+    signJwt,
+    verifyJwt: verifiedPayload,
     jwks: () => keyRing.publicJwks(),
     rotateKeys: () => keyRing.rotate(),
     documents: createDocumentSigner(keyRing),
     close: () => keyRing.close(),
   };
+}
+
+/** A token with `cnf.jkt` is sender-constrained (RFC 9449 §6). */
+function isBound(payload: JWTPayload): boolean {
+  const cnf = payload.cnf;
+  return typeof cnf === "object" && cnf !== null && "jkt" in cnf && typeof cnf.jkt === "string";
 }
 
 const fromHandle = (handle: SignerHandle) => ({ jti: handle.jti, expiresAtMs: handle.exp * 1000 });

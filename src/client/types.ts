@@ -80,6 +80,11 @@ export interface TaskInfo {
   closeReason: string | null;
   credentials: CredentialSummary[];
   children: string[];
+  /**
+   * The task token (`typ: txntoken+jwt`) that `POST /v1/tasks` answers to the task's opener, null on later
+   * reads: hand it to an OAuth or MCP client as the task's workload credential (docs/oauth.md).
+   */
+  taskToken: string | null;
 }
 
 /**

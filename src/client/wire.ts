@@ -130,6 +130,7 @@ export function decodeTask(value: unknown): TaskInfo {
     closeReason: f.strOrNull("close_reason"),
     credentials: f.list("credentials").map(credentialSummary),
     children: f.strings("children"),
+    taskToken: f.has("task_token") ? f.str("task_token") : null,
   };
 }
 

@@ -256,6 +256,18 @@ export const configSchema = z
       })
       .strict()
       .default({ ttl_seconds: 600, retention_days: 7 }),
+    /** The OAuth side (docs/oauth.md). */
+    oauth: z
+      .object({
+        /** Lifetime of a task token (never past its task's deadline); refresh it with POST /v1/tasks/{id}/task-token. */
+        task_token_ttl_seconds: z.number().int().min(30).max(86_400).default(900),
+        /** CIBA `interval`: the least time between two polls of one approval at the token endpoint. */
+        ciba_interval_seconds: z.number().int().min(1).max(60).default(5),
+        /** Require a DPoP server nonce in every DPoP proof at the token endpoint (RFC 9449 §8). */
+        dpop_require_nonce: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     audit: z
       .object({
         /** Env var with the key for keyed hashes of handles in audit events (generated per process if unset). */

@@ -21,6 +21,10 @@ export interface CredentialRequest {
   ttlSeconds?: number;
   scopes?: string[];
   reason?: string;
+  /** Actors after the task's delegation chain in the `act` claim (RFC 8693 token exchange), outermost first. */
+  actors?: string[];
+  /** Binds the token to a DPoP key (RFC 9449 `cnf.jkt`); signer profiles only. */
+  confirmation?: { jkt: string };
 }
 
 export interface IssuedResult {
@@ -95,6 +99,7 @@ export function createCredentialIssuer(deps: CredentialIssuerDeps) {
     provider: CredentialProvider,
     task: Task,
     credential: Credential,
+    extra: Pick<CredentialRequest, "actors" | "confirmation"> = {},
   ): Promise<IssuedCredential> {
     try {
       return await provider.issue({
@@ -107,7 +112,8 @@ export function createCredentialIssuer(deps: CredentialIssuerDeps) {
         ttlSeconds: credential.ttlSeconds,
         scopes: credential.scopes,
         taskDeadline: task.deadline,
-        actChain: task.actChain,
+        actChain: [...task.actChain, ...(extra.actors ?? [])],
+        ...(extra.confirmation ? { confirmation: extra.confirmation } : {}),
       });
     } catch (cause) {
       await recordIssueFailure(provider, credential, cause);
@@ -236,7 +242,7 @@ export function createCredentialIssuer(deps: CredentialIssuerDeps) {
       throw err;
     });
     if (created !== "ok") throw new BrokerError("task_not_open", "The task is no longer open.");
-    const issued = await callProvider(provider, task, credential);
+    const issued = await callProvider(provider, task, credential, input);
     const active = await activate(principal, credential, issued).catch((err: unknown) => {
       // The task closed meanwhile and its revocation is queued: nothing more to do. Anything else is the
       // store failing with a live upstream credential in hand, which must not be dropped.

@@ -15,7 +15,7 @@ export function zodIssues(err: ZodError): { path: string; message: string }[] {
  * any unexpected error while the store is unreachable, is a 503: the request was not recorded, so nothing
  * was issued.
  */
-function toBrokerError(err: unknown, storeReady: () => boolean): BrokerError {
+export function toBrokerError(err: unknown, storeReady: () => boolean): BrokerError {
   if (isBrokerError(err)) return err;
   const bodyError = fromBodyParser(err);
   if (bodyError) return bodyError;

@@ -1,4 +1,5 @@
-import express, { type Express, type RequestHandler, type Router } from "express";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from "express";
+import { OAuthError } from "../oauth/oauth-errors.js";
 import type { Logger } from "../shared/logger.js";
 import { createErrorHandler, notFoundRoute } from "./error-handler.js";
 import { JSON_ONLY, requireBodyType } from "./request-body.js";
@@ -23,6 +24,14 @@ export interface HttpAppParts {
    * the address guard, `authenticateClient` and the rate limit run.
    */
   clientRoutes: { path: string; router: Router }[];
+  /**
+   * Mounted at `/oauth` (token endpoint, revocation): a form body is parsed, the address guard runs, and
+   * errors take the RFC 6749 shape (`oauthErrors`). The grants authenticate their callers themselves.
+   */
+  oauthRoutes: Router[];
+  /** Mounted at `/oauth` like `oauthRoutes`, behind `authenticateClient` and the rate limit (revocation). */
+  oauthClientRoutes: { path: string; router: Router }[];
+  oauthErrors: ErrorRequestHandler;
   /**
    * Mounted under /v1 behind authentication and the rate limit. A body must be JSON unless `bodyTypes`
    * names the Content-Types the router parses itself.
@@ -50,6 +59,12 @@ export function createHttpApp(parts: HttpAppParts): Express {
     const guarded = [requireBodyType(CLIENT_BODY_TYPES), form, parts.addressGuard, parts.authenticateClient];
     app.use(`/v1${path}`, ...guarded, parts.rateLimit, router);
   }
+  const noOAuthRoute: RequestHandler = (_req, _res, next) =>
+    next(new OAuthError("invalid_request", "No such route.", { status: 404 }));
+  for (const { path, router } of parts.oauthClientRoutes) {
+    app.use(`/oauth${path}`, form, parts.addressGuard, parts.authenticateClient, parts.rateLimit, router);
+  }
+  app.use("/oauth", form, parts.addressGuard, ...parts.oauthRoutes, noOAuthRoute, parts.oauthErrors);
   const v1 = express.Router();
   v1.use(parts.addressGuard, parts.authenticate, parts.rateLimit);
   for (const { path, router, bodyTypes } of parts.v1) {

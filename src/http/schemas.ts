@@ -92,6 +92,9 @@ export const auditQuery = z
 /** `POST /v1/audit/checkpoints`: no fields (an empty body or `{}`). */
 export const sealBody = z.object({}).strict();
 
+/** `POST /v1/tasks/{id}/task-token`: no fields (an empty body or `{}`). */
+export const taskTokenBody = z.object({}).strict();
+
 export const adminTasksQuery = z
   .object({
     state: z.enum(["open", "closing", "closed"]).optional(),

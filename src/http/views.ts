@@ -103,3 +103,8 @@ export function approvalView(approval: Approval, issued: IssuedResult | null) {
     ...(issued ? { credential: issuedView(issued) } : {}),
   };
 }
+
+/** `POST /v1/tasks/{id}/task-token`: a fresh task token (docs/oauth.md). */
+export function taskTokenView(task: Task, taskToken: { token: string; expiresAt: number }) {
+  return { task_id: task.id, task_token: taskToken.token, expires_at: toIso(taskToken.expiresAt) };
+}

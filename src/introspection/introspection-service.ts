@@ -1,9 +1,10 @@
-import type { JWTPayload } from "jose";
+import { decodeProtectedHeader, type JWTPayload } from "jose";
 import { TransientProviderError } from "../../providers/provider-errors.js";
 import type { IntrospectionResponse, SignerProvider } from "../../providers/signer/signer-provider.js";
 import type { Principal } from "../auth/principal.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
 import type { Credential } from "../credentials/credential-types.js";
+import { TASK_TOKEN_TYP, type TaskTokens } from "../oauth/task-tokens.js";
 import type { Decide } from "../policy/decider.js";
 import { epochSeconds, policyPrincipal } from "../policy/policy-context.js";
 import type { CedarValue } from "../policy/policy-types.js";
@@ -19,20 +20,29 @@ import { BrokerError } from "../shared/errors.js";
  * unrelated caller on a task route).
  */
 export interface IntrospectionService {
-  introspect(caller: Principal, token: string): Promise<IntrospectionResponse>;
+  introspect(caller: Principal, token: string): Promise<IntrospectionAnswer>;
 }
+
+/**
+ * A live task token (docs/oauth.md), answered only to a workload related to its task (its owners and
+ * agents, as on the task routes): `token_type: "N_A"`, because it is not an access token.
+ */
+export type TaskTokenIntrospection = { active: true; token_type: "N_A" } & JWTPayload;
+export type IntrospectionAnswer = IntrospectionResponse | TaskTokenIntrospection;
 
 export interface IntrospectionServiceDeps {
   signer: Pick<SignerProvider, "introspect">;
   credentials: Pick<CredentialStore, "get">;
   decide: Decide;
   clock: Clock;
+  taskTokens: Pick<TaskTokens, "resolve">;
 }
 
 const INACTIVE: IntrospectionResponse = { active: false };
 
 export function createIntrospectionService(deps: IntrospectionServiceDeps): IntrospectionService {
-  async function introspect(caller: Principal, token: string): Promise<IntrospectionResponse> {
+  async function introspect(caller: Principal, token: string): Promise<IntrospectionAnswer> {
+    if (typOf(token) === TASK_TOKEN_TYP) return taskTokenAnswer(caller, token);
     const answer = await signerAnswer(token);
     if (!answer.active || typeof answer.jti !== "string") return INACTIVE;
     const credential = await deps.credentials.get(answer.jti);
@@ -63,7 +73,27 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps): Intr
     }
   }
 
+  async function taskTokenAnswer(caller: Principal, token: string): Promise<IntrospectionAnswer> {
+    if (caller.resourceServer) return INACTIVE;
+    const live = await deps.taskTokens.resolve(token).catch((cause: unknown) => {
+      if (cause instanceof TransientProviderError) {
+        throw new BrokerError("unavailable", "The broker cannot check task tokens right now.", { cause });
+      }
+      throw cause;
+    });
+    if (!live || !live.task.related.includes(caller.id)) return INACTIVE;
+    return { ...live.claims, active: true, token_type: "N_A" };
+  }
+
   return { introspect };
+}
+
+function typOf(token: string): unknown {
+  try {
+    return decodeProtectedHeader(token).typ;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `context` of `Introspect` (docs/policy.md). */

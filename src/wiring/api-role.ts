@@ -14,6 +14,7 @@ import { createAddressGuard } from "../http/address-guard.js";
 import { createAuthenticate } from "../http/authenticate.js";
 import { createAuthenticateClient } from "../http/authenticate-client.js";
 import { createHttpApp } from "../http/http-app.js";
+import { createOAuthErrorHandler } from "../http/oauth-error-handler.js";
 import { buildOpenApiDocument } from "../http/openapi/openapi-document.js";
 import { createRateLimit } from "../http/rate-limit.js";
 import { adminRoutes } from "../http/routes/admin-routes.js";
@@ -21,11 +22,14 @@ import { approvalRoutes } from "../http/routes/approval-routes.js";
 import { auditRoutes } from "../http/routes/audit-routes.js";
 import { evidenceRoutes } from "../http/routes/evidence-routes.js";
 import { healthRoutes } from "../http/routes/health-routes.js";
+import { oauthMetadataRoute, revokeRoute, tokenRoute } from "../http/routes/oauth-routes.js";
 import { openApiRoute } from "../http/routes/openapi-routes.js";
 import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
 import { whoamiRoutes } from "../http/routes/whoami-routes.js";
 import { createIntrospectionService } from "../introspection/introspection-service.js";
+import { OAUTH_PATHS } from "../oauth/oauth-metadata.js";
+import { createTokenRevocation } from "../oauth/token-revocation.js";
 import { createEmergencyRevocation } from "../revocation/emergency-revocation.js";
 import { createResolveCredential } from "../revocation/resolve-credential.js";
 import { createRetryRevocation } from "../revocation/retry-revocation.js";
@@ -34,6 +38,7 @@ import { createTaskDetails } from "../tasks/task-details.js";
 import { createTaskService } from "../tasks/task-service.js";
 import type { CoreServices } from "./core-services.js";
 import type { Infrastructure } from "./infrastructure.js";
+import { authorizationServerMetadata, buildOAuthServices } from "./oauth-services.js";
 import { buildResourceServerAuthenticator } from "./resource-servers.js";
 
 /** The api-only services: tasks, admin powers, audit reads and evidence, each deciding its own access. */
@@ -79,14 +84,19 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
     audit,
     clock,
   });
+  const requestCredential = createRequestCredential({
+    credentials: core.credentialService,
+    approvals: core.approvals,
+  });
+  const oauth = buildOAuthServices(infra, core, { taskService, requestCredential });
   return {
     taskService,
+    taskTokens: oauth.taskTokenService,
+    tokens: oauth.tokens,
     describeTask,
     admin,
-    requestCredential: createRequestCredential({
-      credentials: core.credentialService,
-      approvals: core.approvals,
-    }),
+    requestCredential,
+    boundRequestCredential: oauth.boundRequestCredential,
     listApprovals: createApprovalListing({
       store: infra.approvalStore,
       approvals: core.approvals,
@@ -95,7 +105,13 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       audit,
       now: () => clock.now(),
     }),
-    introspection: createIntrospectionService({ signer: infra.signer, credentials, decide, clock }),
+    introspection: createIntrospectionService({
+      signer: infra.signer,
+      credentials,
+      decide,
+      clock,
+      taskTokens: oauth.taskTokens,
+    }),
     whoami: createWhoAmI({
       policy: infra.policy,
       profiles: () =>
@@ -187,15 +203,58 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
     publicRoutes: [
       healthRoutes({ registry: infra.metrics.registry, readiness: infra.readiness }),
       jwksRoute(infra.signer),
+      oauthMetadataRoute(authorizationServerMetadata(infra)),
       openApiRoute(buildOpenApiDocument({ publicUrl: config.server.public_url })),
       ...extraPublicRoutes,
     ],
+    oauthRoutes: [
+      tokenRoute({
+        tokens: services.tokens,
+        tokenEndpointUrl: `${config.server.public_url.replace(/\/+$/, "")}${OAUTH_PATHS.token}`,
+      }),
+    ],
+    oauthClientRoutes: [
+      {
+        path: "/revoke",
+        router: revokeRoute({
+          revoke: createTokenRevocation({
+            introspection: services.introspection,
+            credentials: infra.credentials,
+            queue: infra.queue,
+            audit: infra.audit,
+          }),
+        }),
+      },
+    ],
+    oauthErrors: createOAuthErrorHandler({
+      logger,
+      storeReady: () => redis.status === "ready",
+      onRejectedAssertion: async (req, reason) => {
+        const address = req.ip ?? "";
+        guard.rejected(address);
+        await rejections.record({
+          issuer: "token_endpoint",
+          reason,
+          address,
+          path: req.path,
+          method: req.method,
+        });
+      },
+    }),
     clientRoutes: [
       { path: "/introspect", router: introspectRoute({ introspection: services.introspection }) },
     ],
     v1: [
       { path: "/tasks", router: evidenceRoutes({ evidence: services.evidence }) },
-      { path: "/tasks", router: taskRoutes({ ...services, clock }) },
+      {
+        path: "/tasks",
+        router: taskRoutes({
+          ...services,
+          requestCredential: services.boundRequestCredential,
+          publicUrl: config.server.public_url,
+          clock,
+        }),
+      },
       {
         path: "/approvals",
         router: approvalRoutes({ approvals: core.approvals, listApprovals: services.listApprovals }),

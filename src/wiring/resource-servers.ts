@@ -12,6 +12,7 @@ import {
   RESOURCE_SERVER_ISSUER,
   type ResourceServerConfig,
 } from "../config/config-schema.js";
+import { OAUTH_PATHS } from "../oauth/oauth-metadata.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 
@@ -24,6 +25,10 @@ const JWKS_COOLDOWN_SECONDS = 30;
 /** The introspection endpoint's URL, one of the two `aud` values a client assertion may carry. */
 export const introspectionUrl = (config: BrokerConfig): string =>
   `${config.server.public_url.replace(/\/$/, "")}/v1/introspect`;
+
+/** The RFC 7009 revocation endpoint's URL, also an `aud` a client assertion may carry. */
+export const revocationUrl = (config: BrokerConfig): string =>
+  `${config.server.public_url.replace(/\/$/, "")}${OAUTH_PATHS.revocation}`;
 
 /**
  * The resource servers of `resource_servers`, with their secrets read from the env now: a declared
@@ -41,7 +46,7 @@ export function buildResourceServerAuthenticator(deps: {
   const signerIssuer = config.providers.signer.issuer ?? config.server.public_url;
   return createResourceServerAuthenticator({
     clients,
-    assertionAudiences: [...new Set([introspectionUrl(config), signerIssuer])],
+    assertionAudiences: [...new Set([introspectionUrl(config), revocationUrl(config), signerIssuer])],
     replayGuard: deps.replayGuard,
     clock,
   });

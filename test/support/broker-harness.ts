@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Broker, type BrokerOptions, type BrokerRole, createBroker } from "../../src/app.js";
@@ -29,6 +30,8 @@ export interface HarnessOptions {
    * test Redis; `close()` then leaves the keys to the test, which owns those servers.
    */
   redis?: Record<string, unknown>;
+  /** The port to listen on (default: a free one); give it with `server.public_url` when they must agree. */
+  listenPort?: number;
 }
 
 export interface Harness {
@@ -109,7 +112,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   });
-  const port = broker.app ? await broker.listen(0, "127.0.0.1") : 0;
+  const port = broker.app ? await broker.listen(options.listenPort ?? 0, "127.0.0.1") : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
 
   return {
@@ -143,6 +146,16 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A port that was free a moment ago, for a broker whose `public_url` must name its own port. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
 }
 
 /** Polls until `check` returns a truthy value, at most `timeoutMs`; returns that value. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type BrokerErrorCode, errorStatus } from "../../shared/errors.js";
+import * as oauthSchemas from "./oauth-response-schemas.js";
 import { OPERATIONS, type Operation, type ResponseBody } from "./operations.js";
 import * as schemas from "./response-schemas.js";
 
@@ -66,6 +67,11 @@ export const RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   Readiness: schemas.readinessResponse,
   Error: schemas.errorResponse,
   OAuthError: schemas.oauthErrorResponse,
+  AuthorizationServerMetadata: oauthSchemas.authorizationServerMetadataResponse,
+  OpenedTask: oauthSchemas.openedTaskResponse,
+  TokenResponse: oauthSchemas.tokenResponse,
+  OAuthTokenError: oauthSchemas.oauthTokenErrorResponse,
+  TaskToken: oauthSchemas.taskTokenResponse,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
 
@@ -133,13 +139,14 @@ const BODY_ERRORS: BrokerErrorCode[] = ["invalid_request", "payload_too_large"];
 
 /** The error codes an operation can answer, each once. */
 export function operationErrors(op: Operation): BrokerErrorCode[] {
-  if (op.auth === "public") return [];
+  if (op.auth === "public" || op.oauthErrorStatuses) return [];
   const codes = new Set<BrokerErrorCode>([...op.errors, ...AUTHENTICATED_ERRORS]);
   if (op.method === "post") for (const code of BODY_ERRORS) codes.add(code);
   return [...codes];
 }
 
 function successResponse(body: ResponseBody) {
+  if ("empty" in body) return { description: body.description };
   if ("mediaType" in body) {
     return { description: body.description, content: { [body.mediaType]: { schema: { type: "string" } } } };
   }
@@ -181,6 +188,12 @@ function operationObject(op: Operation): OperationObject {
     if (body) responses[status] = successResponse(body);
   }
   Object.assign(responses, errorResponses(op));
+  for (const status of op.oauthErrorStatuses ?? []) {
+    responses[String(status)] = {
+      description: "RFC 6749 §5.2: `error` is one of the OAuth codes (docs/oauth.md)",
+      content: { "application/json": { schema: ref("OAuthTokenError") } },
+    };
+  }
   const object: OperationObject = {
     operationId: op.operationId,
     summary: op.summary,
@@ -191,10 +204,11 @@ function operationObject(op: Operation): OperationObject {
   if (op.description) object.description = op.description;
   if (parameters.length > 0) object.parameters = parameters;
   if (op.body) {
-    const content: Record<string, { schema: JsonSchema }> = {
-      "application/json": { schema: ref(op.body.component) },
-    };
-    if (op.body.form) content["application/x-www-form-urlencoded"] = { schema: ref(op.body.component) };
+    const content: Record<string, { schema: JsonSchema }> = op.body.formOnly
+      ? {}
+      : { "application/json": { schema: ref(op.body.component) } };
+    if (op.body.form || op.body.formOnly)
+      content["application/x-www-form-urlencoded"] = { schema: ref(op.body.component) };
     object.requestBody = { required: !op.body.optional, content };
   }
   if (op.policyAction) object["x-policy-action"] = op.policyAction;
@@ -214,6 +228,7 @@ const TAGS = [
   { name: "admin", description: "Operators' cross-task powers" },
   { name: "audit", description: "The audit chain and evidence reports" },
   { name: "public", description: "Unauthenticated: health, metrics, keys, this document" },
+  { name: "oauth", description: "The OAuth side: token endpoint, revocation (docs/oauth.md)" },
 ];
 
 /** Builds the document once (the api role serves the same object for its lifetime). */

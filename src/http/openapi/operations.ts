@@ -14,7 +14,9 @@ import {
   resolveBody,
   revocationBody,
   sealBody,
+  taskTokenBody,
 } from "../schemas.js";
+import { OAUTH_OPERATIONS } from "./oauth-operations.js";
 
 /**
  * Every route the api role serves, as the OpenAPI document describes it: request schemas are the very
@@ -28,23 +30,29 @@ export type OperationAuth = "public" | "workload" | "client";
 /** A response: a named component schema (`responses` of openapi-document.ts), or a non-JSON body. */
 export type ResponseBody =
   | { component: string; description: string; alsoHtml?: boolean }
-  | { mediaType: "text/plain" | "text/html"; description: string };
+  | { mediaType: "text/plain" | "text/html"; description: string }
+  | { empty: true; description: string };
 
 export interface Operation {
   method: "get" | "post";
   /** OpenAPI path template (`{task_id}`). */
   path: string;
   operationId: string;
-  tag: "tasks" | "credentials" | "approvals" | "introspection" | "admin" | "audit" | "public";
+  tag: "tasks" | "credentials" | "approvals" | "introspection" | "admin" | "audit" | "oauth" | "public";
   summary: string;
   description?: string;
   auth: OperationAuth;
   /** The Cedar action that decides the call (`x-policy-action`). */
   policyAction?: string;
   query?: z.ZodObject;
-  /** `optional`: a request without a body is accepted; `form`: also application/x-www-form-urlencoded. */
-  body?: { schema: z.ZodType; component: string; optional?: boolean; form?: boolean };
+  /**
+   * `optional`: a request without a body is accepted; `form`: also application/x-www-form-urlencoded;
+   * `formOnly`: only that (the OAuth endpoints).
+   */
+  body?: { schema: z.ZodType; component: string; optional?: boolean; form?: boolean; formOnly?: boolean };
   responses: Partial<Record<number, ResponseBody>>;
+  /** An OAuth endpoint: its error statuses, each answered in the RFC 6749 shape (`OAuthTokenError`). */
+  oauthErrorStatuses?: number[];
   /** Error codes the route's own logic can answer, besides those every authenticated route can. */
   errors: BrokerErrorCode[];
 }
@@ -67,7 +75,7 @@ export const OPERATIONS: Operation[] = [
     auth: "workload",
     policyAction: "OpenTask (DelegateTask for a child task)",
     body: { schema: openTaskBody, component: "OpenTaskRequest" },
-    responses: { 201: task },
+    responses: { 201: { component: "OpenedTask", description: "The task object and its task token" } },
     errors: [
       "invalid_request",
       "policy_denied",
@@ -90,6 +98,19 @@ export const OPERATIONS: Operation[] = [
     policyAction: "ReadTask",
     responses: { 200: task },
     errors: ["policy_denied", "not_found"],
+  },
+  {
+    method: "post",
+    path: "/v1/tasks/{task_id}/task-token",
+    operationId: "refreshTaskToken",
+    tag: "tasks",
+    summary: "A fresh task token for an open task (docs/oauth.md)",
+    description: "Only the task's own owner or agent; the task must be open.",
+    auth: "workload",
+    policyAction: "ReadTask",
+    body: { schema: taskTokenBody, component: "TaskTokenRequest", optional: true },
+    responses: { 201: { component: "TaskToken", description: "The task token" } },
+    errors: ["invalid_request", "policy_denied", "not_found", "task_not_open"],
   },
   {
     method: "post",
@@ -424,4 +445,5 @@ export const OPERATIONS: Operation[] = [
     responses: { 200: { component: "OpenApiDocument", description: "OpenAPI 3.1" } },
     errors: [],
   },
+  ...OAUTH_OPERATIONS,
 ];

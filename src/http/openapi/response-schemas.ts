@@ -260,7 +260,7 @@ export const introspectionResponse = z
     z.object({ active: z.literal(false) }),
     z.looseObject({
       active: z.literal(true),
-      token_type: z.literal("Bearer"),
+      token_type: z.enum(["Bearer", "DPoP"]).describe("`DPoP`: bound to a key (`cnf.jkt`)"),
       iss: z.string(),
       sub: z.string(),
       aud: z.union([z.string(), z.array(z.string())]),
@@ -271,6 +271,19 @@ export const introspectionResponse = z
       scope: z.string(),
       task_id: z.string(),
     }),
+    z
+      .looseObject({
+        active: z.literal(true),
+        token_type: z.literal("N_A"),
+        iss: z.string(),
+        sub: z.string(),
+        aud: z.union([z.string(), z.array(z.string())]),
+        exp: z.number().int(),
+        iat: z.number().int(),
+        txn: z.string().describe("The task id"),
+        req_wl: z.string(),
+      })
+      .describe("A live task token, answered to a workload related to its task"),
   ])
   .describe("RFC 7662; active tokens carry their claims.");
 

@@ -1,19 +1,24 @@
 import { Router } from "express";
-import type { RequestCredential } from "../../approvals/request-credential.js";
+import type { BoundCredentialRequest } from "../../oauth/bound-credential-request.js";
+import type { TaskTokenService } from "../../oauth/task-token-service.js";
 import type { Clock } from "../../shared/clock.js";
 import { toIso } from "../../shared/clock.js";
 import type { DescribeTask } from "../../tasks/task-details.js";
 import type { TaskService } from "../../tasks/task-service.js";
 import type { Task } from "../../tasks/task-types.js";
 import { principalOf } from "../principal-of.js";
-import { closeTaskBody, credentialRequestBody, openTaskBody } from "../schemas.js";
+import { closeTaskBody, credentialRequestBody, openTaskBody, taskTokenBody } from "../schemas.js";
 import { parseInput } from "../validate.js";
-import { issuedView, taskView } from "../views.js";
+import { issuedView, taskTokenView, taskView } from "../views.js";
 
 export interface TaskRouteDeps {
   taskService: TaskService;
-  requestCredential: RequestCredential;
+  /** The credential request, DPoP-bound when a proof comes (docs/oauth.md). */
+  requestCredential: BoundCredentialRequest;
+  /** `server.public_url`, for the `htu` a DPoP proof must name. */
+  publicUrl: string;
   describeTask: DescribeTask;
+  taskTokens: TaskTokenService;
   clock: Clock;
 }
 
@@ -28,7 +33,7 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
 
   router.post("/", async (req, res) => {
     const body = parseInput(openTaskBody, req.body);
-    const task = await deps.taskService.open(principalOf(req), {
+    const { task, taskToken } = await deps.taskTokens.open(principalOf(req), {
       intent: body.intent,
       ttlSeconds: body.ttl_seconds,
       initiator: body.initiator,
@@ -37,7 +42,15 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
       profiles: body.profiles,
       labels: body.labels,
     });
-    res.status(201).json(await view(task));
+    res.setHeader("Cache-Control", "no-store");
+    res.status(201).json({ ...(await view(task)), task_token: taskToken.token });
+  });
+
+  router.post("/:taskId/task-token", async (req, res) => {
+    parseInput(taskTokenBody, req.body);
+    const { task, taskToken } = await deps.taskTokens.refresh(principalOf(req), req.params.taskId);
+    res.setHeader("Cache-Control", "no-store");
+    res.status(201).json(taskTokenView(task, taskToken));
   });
 
   router.get("/:taskId", async (req, res) => {
@@ -53,12 +66,18 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
 
   router.post("/:taskId/credentials", async (req, res) => {
     const body = parseInput(credentialRequestBody, req.body);
-    const issued = await deps.requestCredential(principalOf(req), req.params.taskId, {
+    const proof = {
+      header: req.header("dpop"),
+      method: req.method,
+      url: `${deps.publicUrl.replace(/\/+$/, "")}${req.originalUrl.split("?")[0]}`,
+    };
+    const request = {
       profile: body.profile,
       ttlSeconds: body.ttl_seconds,
       scopes: body.scopes,
       reason: body.reason,
-    });
+    };
+    const issued = await deps.requestCredential(principalOf(req), req.params.taskId, request, proof);
     res.setHeader("Cache-Control", "no-store");
     if ("approvalId" in issued) {
       res
