@@ -48,6 +48,8 @@ export interface CredentialStore {
   /** How many of the task's credentials are not yet revoked, expired or failed; null for records older than the counter. */
   unsettledCount(taskId: string): Promise<number | null>;
   getMany(refs: { taskId: string; credentialId: string }[]): Promise<Credential[]>;
+  /** Only the state of each credential (null where the record is gone), one round trip. */
+  statesOf(refs: { taskId: string; credentialId: string }[]): Promise<(CredentialState | null)[]>;
   taskOf(credentialIds: string[]): Promise<(string | null)[]>;
   /** Drops entries of a reconciler index that no longer match their record (stale hints). */
   dropFromIndex(index: "pending" | "active" | "failed" | "retryDue", credentialIds: string[]): Promise<void>;
@@ -206,6 +208,14 @@ export function createCredentialStore(deps: {
       return getMany(credentialIds.map((credentialId) => ({ taskId, credentialId })));
     },
     getMany,
+    async statesOf(refs) {
+      const states = await hgetMany(
+        redis,
+        refs.map((ref) => keys.credential(ref.taskId, ref.credentialId)),
+        "state",
+      );
+      return states.map((state) => (state === null ? null : parseState(state)));
+    },
     async taskOf(credentialIds) {
       if (credentialIds.length === 0) return [];
       return redis.hmget(keys.index, ...credentialIds);

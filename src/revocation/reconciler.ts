@@ -6,6 +6,7 @@ import type { Logger } from "../shared/logger.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
 import type { RevocationQueue } from "./revocation-queue.js";
+import type { RevocationRecordStore } from "./revocation-record-store.js";
 import { WORKER_ACTOR } from "./revoke-credential.js";
 import type { TaskCloser } from "./task-closer.js";
 
@@ -18,16 +19,19 @@ export interface ReconcileReport {
   expired: number;
   failedRetried: number;
   deadlinesRearmed: number;
+  revocationsRearmed: number;
 }
 
 const BATCH = 500;
+/** Unfinished emergency revocations re-queued per pass (there are rarely more than one or two). */
+const RUNNING_BATCH = 20;
 
 type IndexName = "pending" | "active" | "failed" | "retryDue";
 
 /**
  * Re-arms whatever the queue lost, from the Redis records (the source of truth): open tasks past their
  * deadline, deadline jobs due soon, open tasks whose parent ended (a batch of the open index per pass), closing tasks with unsettled credentials, half-issued pending
- * credentials, active credentials past expiry, and revoke_failed credentials due for another try (never
+ * credentials, active credentials past expiry, unfinished emergency revocation runs, and revoke_failed credentials due for another try (never
  * permanent failures; each scheduled retry waits twice as long as the one before). Index
  * entries that no longer match their record are repaired or dropped, so stale hints never block it.
  */
@@ -35,7 +39,9 @@ export function createReconciler(deps: {
   tasks: TaskStore;
   credentials: CredentialStore;
   closer: TaskCloser;
-  queue: Pick<RevocationQueue, "enqueueRevocations" | "scheduleDeadline">;
+  queue: Pick<RevocationQueue, "enqueueRevocations" | "scheduleDeadline" | "enqueueEmergency">;
+  /** Emergency revocations whose run has not finished (re-queued each pass; the job id deduplicates). */
+  revocations: Pick<RevocationRecordStore, "running">;
   audit: Pick<AuditLog, "append">;
   clock: Clock;
   logger: Logger;
@@ -105,8 +111,16 @@ export function createReconciler(deps: {
     const parents = new Map(
       (await tasks.getMany([...new Set(open.flatMap((t) => t.parentId ?? []))])).map((t) => [t.id, t]),
     );
+    // A parent closing for less than an interval is still being closed by whoever began it (its cascade,
+    // with that close's cause, reaches the child); only a parent that is gone, closed or closing longer is
+    // an orphaning to repair here.
+    const settledBefore = clock.now() - deps.intervalMs;
+    const orphaned = (parent: Task | undefined) =>
+      parent === undefined ||
+      parent.state === "closed" ||
+      (parent.state === "closing" && (parent.closingAt ?? 0) <= settledBefore);
     for (const task of open) {
-      if (task.parentId && parents.get(task.parentId)?.state !== "open") {
+      if (task.parentId && orphaned(parents.get(task.parentId))) {
         await closer.closeTree(task.id, "parent_closed", WORKER_ACTOR);
         report.orphansClosed++;
       }
@@ -194,6 +208,13 @@ export function createReconciler(deps: {
     );
   }
 
+  /** Emergency revocations not finished: their run is queued again (a no-op while it is queued or running). */
+  async function rearmRevocations(): Promise<number> {
+    const running = await deps.revocations.running(RUNNING_BATCH);
+    for (const id of running) await deps.queue.enqueueEmergency(id);
+    return running.length;
+  }
+
   return async () => {
     const report: ReconcileReport = {
       deadlinesClosed: await closeOverdue(),
@@ -204,6 +225,7 @@ export function createReconciler(deps: {
       expired: await markExpired(),
       failedRetried: await retryFailed(),
       deadlinesRearmed: 0,
+      revocationsRearmed: await rearmRevocations(),
     };
     await rearmDeadlines(report);
     await sweepOpen(report);

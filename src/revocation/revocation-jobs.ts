@@ -5,6 +5,8 @@ import { revocationKeys } from "./revocation-keys.js";
 export const jobPayloadSchemas = {
   "revoke-credential": z.object({ credentialId: z.string(), taskId: z.string() }),
   "task-deadline": z.object({ taskId: z.string() }),
+  /** Closes an emergency revocation's matched tasks in batches and keeps its progress counters. */
+  "emergency-revocation": z.object({ revocationId: z.string() }),
   reconcile: z.object({}),
   /** Tells the configured webhook about a new approval (retried with backoff). */
   "approval-webhook": z.object({ approvalId: z.string() }),
@@ -22,3 +24,6 @@ export const bullPrefix = (keyPrefix: string): string => revocationKeys(keyPrefi
 
 /** BullMQ job ids may not contain ':'; ours are derived from ids that never do. */
 export const deadlineJobId = (taskId: string): string => `deadline-${taskId}`;
+
+/** One run per emergency revocation at a time. */
+export const emergencyJobId = (revocationId: string): string => `emergency-${revocationId}`;

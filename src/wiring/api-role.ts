@@ -66,7 +66,7 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       records: createRevocationRecordStore({ redis, keyPrefix }),
       tasks,
       credentials,
-      closer,
+      queue,
       audit,
       clock,
     }),

@@ -47,7 +47,9 @@ describe("the reconciler's open-task sweep", () => {
       queue: {
         enqueueRevocations: async () => undefined,
         scheduleDeadline: async (taskId: string) => void scheduled.push(taskId),
+        enqueueEmergency: async () => undefined,
       },
+      revocations: { running: async () => [] },
       audit: { append: async () => ({}) as never },
       clock: systemClock,
       logger: createLogger({ level: "silent" }),
