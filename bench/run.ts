@@ -19,6 +19,7 @@ import { runDeadline } from "./scenarios/deadline.js";
 import { mergePopulations, type Population, populate, runEmergency } from "./scenarios/emergency.js";
 import { runIssuance } from "./scenarios/issuance.js";
 import { measureMemory, memoryFigures, sampleRecord } from "./scenarios/memory.js";
+import { runScaleBench } from "./scenarios/scale.js";
 import { progress, type ScenarioResult } from "./scenarios/types.js";
 
 const RESULTS_FILE = fileURLToPath(new URL("./results.json", import.meta.url));
@@ -140,7 +141,8 @@ async function main(): Promise<number> {
   return errors.length > 0 ? 1 : 0;
 }
 
-main().then(
+// `npm run bench -- --scale`: only the scale scenario, on a Redis server of its own (bench/scenarios/scale.ts).
+(process.argv.includes("--scale") ? runScaleBench() : main()).then(
   (code) => process.exit(code),
   async (err: unknown) => {
     console.error(err);

@@ -1,11 +1,11 @@
 import type { CredentialStore } from "../credentials/credential-store.js";
-import type { CredentialState } from "../credentials/credential-types.js";
+import type { Credential, CredentialState } from "../credentials/credential-types.js";
 import type { Logger } from "../shared/logger.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import { storedRun } from "./emergency-revocation.js";
 import type { RevocationQueue } from "./revocation-queue.js";
 import type { ProgressBucket, RevocationRecordStore } from "./revocation-record-store.js";
-import type { RevokeCredential } from "./revoke-credential.js";
+import { type RevokeCredential, WORKER_ACTOR } from "./revoke-credential.js";
 import type { CloseCause, CloseSink, TaskCloser } from "./task-closer.js";
 
 /** Matched tasks closed per batch; the cursor is stored after each, so a new run resumes there. */
@@ -67,7 +67,7 @@ export function createEmergencyRun(deps: {
   records: RevocationRecordStore;
   tasks: Pick<TaskStore, "children" | "get">;
   credentials: Pick<CredentialStore, "statesForTask">;
-  closer: Pick<TaskCloser, "closeTree" | "revokeCredentialsOf">;
+  closer: Pick<TaskCloser, "closeTree" | "revokeCredentialsOf" | "completeIfSettled">;
   revokeCredential: RevokeCredential;
   queue: Pick<RevocationQueue, "enqueueRevocations">;
   stateOf: (refs: { credentialId: string; taskId: string }[]) => Promise<(CredentialState | null)[]>;
@@ -100,16 +100,17 @@ export function createEmergencyRun(deps: {
     await records.recordReached(revocationId, reached);
   }
 
-  async function revokeInPlace(refs: { id: string; taskId: string }[]): Promise<void> {
+  async function revokeInPlace(list: Credential[]): Promise<void> {
     const retry: { id: string; taskId: string }[] = [];
-    await pool(refs, REVOKE_CONCURRENCY, async (ref) => {
+    await pool(list, REVOKE_CONCURRENCY, async (credential) => {
       try {
         await deps.revokeCredential(
-          { credentialId: ref.id, taskId: ref.taskId },
+          { credentialId: credential.id, taskId: credential.taskId },
           { made: 0, max: deps.attempts, stalls: 0 },
+          { credential, skipTaskCompletion: true },
         );
       } catch {
-        retry.push(ref);
+        retry.push({ id: credential.id, taskId: credential.taskId });
       }
     });
     await deps.queue.enqueueRevocations(retry);
@@ -122,21 +123,25 @@ export function createEmergencyRun(deps: {
     actor: string,
     redo: boolean,
   ): Promise<void> {
-    await record(revocationId, await tree(roots));
-    const revoking: { id: string; taskId: string }[] = [];
+    const taskIds = await tree(roots);
+    await record(revocationId, taskIds);
+    const revoking: Credential[] = [];
     const sink: CloseSink = (moved) => void revoking.push(...moved.revoking);
     await pool(roots, CLOSE_CONCURRENCY, async (root) => {
       await deps.closer.closeTree(root, "revoked", actor, cause, sink);
     });
     if (redo) {
       // A run died in this batch: a task it had moved to closing may still hold credentials it never reached.
-      await pool(await tree(roots), CLOSE_CONCURRENCY, async (taskId) => {
+      await pool(taskIds, CLOSE_CONCURRENCY, async (taskId) => {
         const task = await deps.tasks.get(taskId);
         if (task?.state === "closing")
           await deps.closer.revokeCredentialsOf(taskId, task.closeReason ?? "revoked", actor, sink);
       });
     }
     await revokeInPlace(revoking);
+    await pool(taskIds, CLOSE_CONCURRENCY, async (taskId) => {
+      await deps.closer.completeIfSettled(taskId, WORKER_ACTOR);
+    });
   }
 
   /** One pass over the credentials still open: each moves to the bucket its record's state calls for. */

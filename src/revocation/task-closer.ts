@@ -16,7 +16,7 @@ export interface CloseCause {
 }
 
 /** What a close moved, handed to its caller instead of queuing jobs (an emergency run revokes them itself). */
-export type CloseSink = (moved: { revoking: { id: string; taskId: string }[] }) => void;
+export type CloseSink = (moved: { revoking: Credential[] }) => void;
 
 export interface TaskCloser {
   /**
@@ -111,9 +111,15 @@ export function createTaskCloser(deps: {
     });
     // Recorded before queuing, so a fast worker's `credential.revoked` never precedes `credential.revoking`.
     await appendAll(events);
-    const refs = revoking.map((c) => ({ id: c.id, taskId }));
-    if (sink) sink({ revoking: refs });
-    else await deps.queue.enqueueRevocations(refs);
+    if (sink) {
+      // As the records now are: the moved ones carry this close's reason; re-armed ones kept their own.
+      sink({
+        revoking: list.flatMap((c, i): Credential[] => {
+          if (outcomes[i] === "revoking") return [{ ...c, state: "revoking", revokeReason }];
+          return outcomes[i] === "rearm" ? [{ ...c, state: "revoking" }] : [];
+        }),
+      });
+    } else await deps.queue.enqueueRevocations(revoking.map((c) => ({ id: c.id, taskId })));
     return revoking.length;
   }
 
