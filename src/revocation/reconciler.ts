@@ -22,7 +22,15 @@ export interface ReconcileReport {
   revocationsRearmed: number;
 }
 
+/** Entries per pass of the steps that act on what is due (overdue, expired, retries, deadlines soon). */
 const BATCH = 500;
+/**
+ * Entries per pass of the repair sweeps, which look at entries that are usually fine: the open index
+ * (with one read per distinct parent) and the closing index (three commands a task). Together with the
+ * range reads a pass then stays under 1,000 commands whatever the store holds, plus what is due.
+ */
+const OPEN_SWEEP = 300;
+const CLOSING_SWEEP = 100;
 /** Unfinished emergency revocations re-queued per pass (there are rarely more than one or two). */
 const RUNNING_BATCH = 20;
 
@@ -74,10 +82,12 @@ export function createReconciler(deps: {
   }
 
   /**
-   * Where the open-index repair stands: each pass examines the next BATCH open tasks, wrapping round, so a
-   * pass costs the same at a thousand open tasks as at a million (a full round takes open / BATCH passes).
+   * Where the open-index repair stands: each pass examines the next OPEN_SWEEP open tasks, wrapping round,
+   * so a pass costs the same at a thousand open tasks as at a million (a round takes open / OPEN_SWEEP passes).
    */
   let sweepOffset = 0;
+  /** The same for the closing index (CLOSING_SWEEP a pass, wrapping round, oldest first). */
+  let closingOffset = 0;
 
   /** Re-schedules the deadline jobs due within two intervals: a range read of the deadline-ordered index. */
   async function rearmDeadlines(report: ReconcileReport): Promise<void> {
@@ -91,12 +101,12 @@ export function createReconciler(deps: {
 
   /** Repairs one batch of the open index and closes orphans in it (children whose parent ended). */
   async function sweepOpen(report: ReconcileReport): Promise<void> {
-    let ids = await tasks.openTaskPage(sweepOffset, BATCH);
+    let ids = await tasks.openTaskPage(sweepOffset, OPEN_SWEEP);
     if (ids.length === 0 && sweepOffset > 0) {
       sweepOffset = 0;
-      ids = await tasks.openTaskPage(0, BATCH);
+      ids = await tasks.openTaskPage(0, OPEN_SWEEP);
     }
-    sweepOffset = ids.length < BATCH ? 0 : sweepOffset + ids.length;
+    sweepOffset = ids.length < OPEN_SWEEP ? 0 : sweepOffset + ids.length;
     const records = await tasks.getMany(ids);
     const found = new Set(records.map((task) => task.id));
     await tasks.dropMissing(ids.filter((id) => !found.has(id)));
@@ -127,17 +137,35 @@ export function createReconciler(deps: {
     }
   }
 
+  /**
+   * The next CLOSING_SWEEP closing tasks (a cursor that wraps round, so tasks that stay closing, held by
+   * revoke_failed credentials, never crowd out the others), among those that began closing at least an
+   * interval ago: a younger one is still being closed by whoever began it (its events then name that
+   * closer, and a large emergency run is not doubled).
+   */
   async function rearmClosing(): Promise<number> {
-    const ids = await tasks.closingTaskIds(BATCH);
+    let page = await tasks.closingPage(closingOffset, CLOSING_SWEEP);
+    if (page.length === 0 && closingOffset > 0) {
+      closingOffset = 0;
+      page = await tasks.closingPage(0, CLOSING_SWEEP);
+    }
+    closingOffset = page.length < CLOSING_SWEEP ? 0 : closingOffset + page.length;
+    const settledBefore = clock.now() - deps.intervalMs;
+    const ids = page.filter((entry) => entry.since <= settledBefore).map((entry) => entry.id);
     const records = await tasks.getMany(ids);
     const found = new Set(records.map((task) => task.id));
     await tasks.dropMissing(ids.filter((id) => !found.has(id)));
-    for (const task of records) {
+    // A task whose counts show nothing live or revoking (only revoke_failed ones keep it closing) has
+    // nothing to re-arm: its credentials are not read (tasks without the counts are, as before).
+    const counts = await credentials.countsFor(records.map((task) => task.id));
+    for (const [i, task] of records.entries()) {
       if (task.state !== "closing") {
         await tasks.reindex(task);
         continue;
       }
-      await closer.revokeCredentialsOf(task.id, task.closeReason ?? "closed", WORKER_ACTOR);
+      const c = counts[i];
+      if (!c || c.live > 0 || c.revoking > 0)
+        await closer.revokeCredentialsOf(task.id, task.closeReason ?? "closed", WORKER_ACTOR);
       await closer.completeIfSettled(task.id, WORKER_ACTOR);
     }
     return records.length;

@@ -10,6 +10,8 @@ export const jobPayloadSchemas = {
   reconcile: z.object({}),
   /** Tells the configured webhook about a new approval (retried with backoff). */
   "approval-webhook": z.object({ approvalId: z.string() }),
+  /** Walks the whole audit chain for `POST /v1/audit/verifications` (progress and result in Redis). */
+  "audit-verify": z.object({ verificationId: z.string() }),
   /** Runs every provider's periodic upkeep (STS: prunes deny entries of expired sessions). */
   "provider-housekeeping": z.object({}),
 } as const;

@@ -25,6 +25,8 @@ export interface RevocationQueue {
   scheduleDeadline(taskId: string, deadline: number, now: number): Promise<void>;
   /** Queues the worker's run of an emergency revocation (idempotent per revocation while it is queued or running). */
   enqueueEmergency(revocationId: string): Promise<void>;
+  /** Queues a full walk of the audit chain (job id = verification id). */
+  enqueueAuditVerification(verificationId: string): Promise<void>;
   /** Queues an approval notification for the webhook (idempotent per approval). */
   enqueueApprovalWebhook(approvalId: string): Promise<void>;
   /** Drops a task's deadline job once the task closed some other way (a missing job is fine). */
@@ -88,6 +90,20 @@ export function createRevocationQueue(deps: {
           jobId: emergencyJobId(revocationId),
           // A run stopped by a worker shutdown is retried; after that the reconciler re-queues it.
           attempts: EMERGENCY_ATTEMPTS,
+          backoff: { type: "fixed", delay: EMERGENCY_RETRY_MS },
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      );
+    },
+    async enqueueAuditVerification(verificationId) {
+      await queue.add(
+        "audit-verify",
+        { verificationId },
+        {
+          jobId: `audit-verify-${verificationId}`,
+          // A worker that dies mid-walk loses the job to another, which walks again from the start.
+          attempts: 3,
           backoff: { type: "fixed", delay: EMERGENCY_RETRY_MS },
           removeOnComplete: true,
           removeOnFail: true,

@@ -41,6 +41,8 @@ export function startRevocationWorker(deps: {
   reconcile: () => Promise<ReconcileReport>;
   /** Every provider's periodic upkeep; a throw is logged as a failed job and the next run retries. */
   housekeeping: () => Promise<void>;
+  /** Walks the whole audit chain for one verification run. */
+  verifyAudit: (verificationId: string) => Promise<void>;
   /** Delivers an approval notification; throws to be retried. */
   notifyApproval: (approvalId: string) => Promise<void>;
   queue: Pick<RevocationQueue, "ensureReconciler">;
@@ -68,6 +70,11 @@ export function startRevocationWorker(deps: {
       case "emergency-revocation": {
         const data = jobPayloadSchemas["emergency-revocation"].parse(job.data);
         await deps.emergencyRun(data.revocationId, { stopping: () => stopping, pause });
+        return;
+      }
+      case "audit-verify": {
+        const data = jobPayloadSchemas["audit-verify"].parse(job.data);
+        await deps.verifyAudit(data.verificationId);
         return;
       }
       case "approval-webhook": {

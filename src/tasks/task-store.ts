@@ -32,7 +32,8 @@ export interface TaskStore {
   openTaskIds(): Promise<string[]>;
   /** Open task ids in deadline order from position `offset` (a cursor over the open index), at most `limit`. */
   openTaskPage(offset: number, limit: number): Promise<string[]>;
-  closingTaskIds(limit: number): Promise<string[]>;
+  /** Closing tasks in the order they began closing, from position `offset`, with when each began (ms). */
+  closingPage(offset: number, limit: number): Promise<{ id: string; since: number }[]>;
   /** Puts a task in the index its recorded state calls for (repairs a crash between a script and its index move). */
   reindex(task: Pick<Task, "id" | "state" | "deadline" | "closingAt">): Promise<void>;
   /** Drops index entries whose task record no longer exists. */
@@ -94,7 +95,13 @@ export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string })
     openDueBy: (until, limit) => redis.zrangebyscore(keys.open, "-inf", String(until), "LIMIT", 0, limit),
     openTaskIds: () => redis.zrange(keys.open, "0", "-1"),
     openTaskPage: (offset, limit) => redis.zrange(keys.open, String(offset), String(offset + limit - 1)),
-    closingTaskIds: (limit) => redis.zrange(keys.closing, "0", String(limit - 1)),
+    async closingPage(offset, limit) {
+      const flat = await redis.zrange(keys.closing, String(offset), String(offset + limit - 1), "WITHSCORES");
+      const page: { id: string; since: number }[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2)
+        page.push({ id: flat[i] ?? "", since: Number(flat[i + 1]) });
+      return page;
+    },
     async reindex(task) {
       await Promise.all([
         task.state === "open"

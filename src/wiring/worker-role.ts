@@ -1,5 +1,6 @@
 import { createApprovalNotifier } from "../approvals/approval-notifier.js";
 import { startAuditSealing } from "../audit/audit-sealing.js";
+import { createAuditVerifications } from "../audit/audit-verifications.js";
 import { createEmergencyRun } from "../revocation/emergency-run.js";
 import { createReconciler } from "../revocation/reconciler.js";
 import { createRevocationRecordStore } from "../revocation/revocation-record-store.js";
@@ -18,6 +19,13 @@ export function startWorkerRole(infra: Infrastructure, core: CoreServices): Work
   const { config, tasks, credentials, audit, queue, clock, logger, metrics, registry } = infra;
   const revocation = config.revocation;
   const pendingGraceMs = revocation.pending_grace_seconds * 1000;
+  const verifications = createAuditVerifications({
+    redis: infra.redis,
+    keyPrefix: infra.keyPrefix,
+    clock,
+    audit,
+    checkpoints: infra.checkpoints,
+  });
   const records = createRevocationRecordStore({ redis: infra.redis, keyPrefix: infra.keyPrefix });
   const revokeCredential = createRevokeCredential({
     credentials,
@@ -64,6 +72,7 @@ export function startWorkerRole(infra: Infrastructure, core: CoreServices): Work
       pendingGraceMs,
       intervalMs: revocation.reconcile_interval_seconds * 1000,
     }),
+    verifyAudit: (verificationId) => verifications.run(verificationId),
     notifyApproval: createApprovalNotifier({
       webhook: config.approvals.webhook,
       env: infra.env,
