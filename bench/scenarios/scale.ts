@@ -9,9 +9,13 @@
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
+import { z } from "zod";
 import { signerRedisKeys } from "../../providers/signer/signer-redis-keys.js";
+import { auditKeys } from "../../src/audit/audit-keys.js";
+import { createAuditLog } from "../../src/audit/audit-log.js";
 import { credentialKeys } from "../../src/credentials/credential-keys.js";
 import { createCredentialStore } from "../../src/credentials/credential-store.js";
+import { systemClock } from "../../src/shared/clock.js";
 import { newId } from "../../src/shared/ids.js";
 import { taskKeys } from "../../src/tasks/task-keys.js";
 import { startHarness } from "../../test/support/broker-harness.js";
@@ -34,6 +38,7 @@ const PLAN = {
   credentials: num("BENCH_SCALE_CREDENTIALS", 100_000),
   perTask: num("BENCH_SCALE_PER_TASK", 50),
   idleSeconds: num("BENCH_SCALE_IDLE_SECONDS", 30),
+  auditEvents: num("BENCH_SCALE_AUDIT_EVENTS", 1_000_000),
   reconcileIntervalSeconds: 10,
 };
 const AGENTS = 8;
@@ -298,6 +303,79 @@ async function measureEmergency(
   details.emergency = { accepted, final_status: status, get_ms: getMs, provider };
 }
 
+/**
+ * Grows the audit chain to PLAN.auditEvents through the audit log's own append (as another replica would;
+ * the broker's sealer signs checkpoints meanwhile), then times `GET /v1/audit/verify` (past
+ * `verify_full_up_to_events`: since the newest checkpoint) and the full walk as a job.
+ */
+async function measureAudit(b: BenchBroker, figures: Figure[], details: Record<string, unknown>) {
+  const started = performance.now();
+  const log = createAuditLog({ redis: b.redis, keyPrefix: b.prefix, clock: systemClock });
+  const have = (await log.head())?.seq ?? 0;
+  const missing = Math.max(0, PLAN.auditEvents - have);
+  await mapPool(
+    Array.from({ length: missing }, (_, i) => i),
+    1024,
+    async (i) => {
+      await log.append({
+        type: "task.opened",
+        actor: "ci:bench",
+        task_id: `tsk_bench${i % 1000}`,
+        details: { agent: "ci:bench", parent_task_id: null, deadline: 0, depth: 0 },
+      });
+    },
+  );
+  progress(`scale: audit chain grown by ${missing} events in ${(since(started) / 1000).toFixed(1)} s`);
+  const token = await b.token(OPERATOR);
+  const headSeq = (await log.head())?.seq ?? 0;
+  const checkpoints = auditKeys(b.prefix).checkpoints;
+  // The sealer signs within a few seconds of the last append.
+  for (let waited = 0; waited < 30_000; waited += 250) {
+    const [newest] = await b.redis.zrange(checkpoints, "-1", "-1");
+    if (newest && JSON.parse(newest).seq >= headSeq - 1000) break;
+    await sleep(250);
+  }
+  const verifyMs = await timed(3, () => api(b, "GET", "/v1/audit/verify", token, 200));
+  const answer = await api(b, "GET", "/v1/audit/verify", token, 200);
+  const fullStart = performance.now();
+  const run = z
+    .object({ verification_id: z.string() })
+    .parse(await api(b, "POST", "/v1/audit/verifications", token, 202, {}));
+  let full: unknown = null;
+  while (since(fullStart) < 600_000) {
+    await sleep(500);
+    const read = z
+      .object({ state: z.string(), result: z.unknown() })
+      .parse(await api(b, "GET", `/v1/audit/verifications/${run.verification_id}`, token, 200));
+    if (read.state === "completed") {
+      full = read.result;
+      break;
+    }
+  }
+  const fullMs = since(fullStart);
+  progress(
+    `scale: verify at ${headSeq} events: GET ${median(verifyMs).toFixed(0)} ms; full walk job ${(fullMs / 1000).toFixed(1)} s`,
+  );
+  figures.push(
+    figure(
+      SCENARIO,
+      "scale.audit_verify_since_ms",
+      `GET /v1/audit/verify at ${headSeq} events (since the newest checkpoint)`,
+      median(verifyMs),
+      "ms",
+      { op: "<=", value: 2000 },
+    ),
+    figure(
+      SCENARIO,
+      "scale.audit_verify_full_ms",
+      `full walk as a job at ${headSeq} events (POST -> completed)`,
+      fullMs,
+      "ms",
+    ),
+  );
+  details.audit = { events: headSeq, verify_ms: verifyMs, answer, full_ms: fullMs, full_result: full };
+}
+
 /** Runs the scale scenario; returns the process exit code. */
 export async function runScaleBench(): Promise<number> {
   const figures: Figure[] = [];
@@ -318,6 +396,7 @@ export async function runScaleBench(): Promise<number> {
     await measureIdle(broker, figures, details);
     await measureReads(broker, figures, details);
     await measureEmergency(broker, population, figures, details);
+    if (PLAN.auditEvents > 0) await measureAudit(broker, figures, details);
   } catch (err) {
     progress(`scale FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     errors.push({ scenario: SCENARIO, error: err instanceof Error ? err.message : String(err) });
