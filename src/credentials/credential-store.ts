@@ -51,6 +51,8 @@ export interface CredentialStore {
   statesForTask(taskId: string): Promise<{ id: string; taskId: string; state: CredentialState }[]>;
   /** Per task: its credentials per state, one round trip for all; null for a task older than the counts. */
   countsFor(taskIds: string[]): Promise<(CredentialCounts | null)[]>;
+  /** `unsettledCount` of many tasks, one round trip. */
+  unsettledCounts(taskIds: string[]): Promise<(number | null)[]>;
   /** How many of the task's credentials are not yet revoked, expired or failed; null for records older than the counter. */
   unsettledCount(taskId: string): Promise<number | null>;
   getMany(refs: { taskId: string; credentialId: string }[]): Promise<Credential[]>;
@@ -203,6 +205,14 @@ export function createCredentialStore(deps: {
         const state = parseState(states[i] ?? "");
         return state ? [{ id, taskId, state }] : [];
       });
+    },
+    async unsettledCounts(taskIds) {
+      const rows = await hmgetMany(
+        redis,
+        taskIds.map((id) => tasks.task(id)),
+        ["unsettled"],
+      );
+      return rows.map((row) => (row[0] === null || row[0] === undefined ? null : Number(row[0])));
     },
     async unsettledCount(taskId) {
       const raw = await redis.hget(tasks.task(taskId), "unsettled");

@@ -76,7 +76,7 @@ export function createEmergencyRevocation(deps: {
   tasks: TaskStore;
   credentials: Pick<
     CredentialStore,
-    "activeIds" | "pendingOlderThan" | "taskOf" | "getMany" | "statesForTask" | "unsettledCount"
+    "activeIds" | "pendingOlderThan" | "taskOf" | "getMany" | "statesForTask" | "unsettledCounts"
   >;
   queue: Pick<RevocationQueue, "enqueueEmergency">;
   audit: Pick<AuditLog, "append">;
@@ -119,7 +119,7 @@ export function createEmergencyRevocation(deps: {
     let frontier = roots.map((task) => task.id);
     while (frontier.length > 0) {
       for (const id of frontier) seen.add(id);
-      const children = await Promise.all(frontier.map((id) => tasks.children(id)));
+      const children = await tasks.childrenOf(frontier);
       frontier = children.flat().filter((id) => !seen.has(id));
     }
     return [...seen];
@@ -127,10 +127,11 @@ export function createEmergencyRevocation(deps: {
 
   /** Unsettled credentials of the tasks, from each task's counter (a task older than the counter is read). */
   async function unsettledCount(taskIds: string[]): Promise<number> {
+    const counted = await credentials.unsettledCounts(taskIds);
     const counts = await Promise.all(
-      taskIds.map(async (id) => {
-        const counted = await credentials.unsettledCount(id);
-        if (counted !== null) return counted;
+      taskIds.map(async (id, i) => {
+        const known = counted[i];
+        if (known !== null && known !== undefined) return known;
         const states = await credentials.statesForTask(id);
         return states.filter((c) => !["revoked", "expired", "failed", "resolved"].includes(c.state)).length;
       }),

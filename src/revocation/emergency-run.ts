@@ -65,7 +65,7 @@ export interface EmergencyRunOptions {
  */
 export function createEmergencyRun(deps: {
   records: RevocationRecordStore;
-  tasks: Pick<TaskStore, "children" | "get">;
+  tasks: Pick<TaskStore, "childrenOf" | "get">;
   credentials: Pick<CredentialStore, "statesForTask">;
   closer: Pick<TaskCloser, "closeTree" | "revokeCredentialsOf" | "completeIfSettled">;
   revokeCredential: RevokeCredential;
@@ -81,7 +81,7 @@ export function createEmergencyRun(deps: {
     let frontier = roots;
     while (frontier.length > 0) {
       for (const id of frontier) seen.add(id);
-      const children = await Promise.all(frontier.map((id) => deps.tasks.children(id)));
+      const children = await deps.tasks.childrenOf(frontier);
       frontier = children.flat().filter((id) => !seen.has(id));
     }
     return [...seen];

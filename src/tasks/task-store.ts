@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { luaScript } from "../shared/lua-script.js";
 import type { RedisClient } from "../shared/redis.js";
-import { hgetallMany, inOrder } from "../shared/redis-batch.js";
+import { hgetallMany, inOrder, lrangeMany } from "../shared/redis-batch.js";
 import { decodeTask, encodeTask } from "./task-codec.js";
 import { taskKeys } from "./task-keys.js";
 import { BEGIN_CLOSE_SCRIPT, COMPLETE_CLOSE_SCRIPT } from "./task-scripts.js";
@@ -23,6 +23,8 @@ export interface TaskStore {
   get(taskId: string): Promise<Task | null>;
   getMany(taskIds: string[]): Promise<Task[]>;
   children(taskId: string): Promise<string[]>;
+  /** The children of many tasks, one round trip. */
+  childrenOf(taskIds: string[]): Promise<string[][]>;
   /** Moves an open task to closing. Returns the state it had before, or null if there is no such task. */
   beginClose(taskId: string, reason: CloseReason, now: number): Promise<TaskState | null>;
   /** Moves a closing task to closed; true when this call did it. */
@@ -71,6 +73,7 @@ export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string })
     },
     getMany,
     children: (taskId) => redis.lrange(keys.children(taskId), 0, -1),
+    childrenOf: (taskIds) => lrangeMany(redis, taskIds.map(keys.children)),
     childCount: (taskId) => redis.llen(keys.children(taskId)),
     openCountOf: (owner, now) => redis.zcount(keys.openByOwner(owner), `(${now}`, "+inf"),
     async beginClose(taskId, reason, now) {
