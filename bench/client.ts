@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { BENCH_PROFILE, type BenchBroker } from "./broker.js";
 
+/** What the API calls need of a broker: where it answers and a workload token per agent. */
+export type BrokerEndpoint = Pick<BenchBroker, "baseUrl" | "token">;
+
 /** The few response fields the bench reads. */
 const taskBody = z.object({ task_id: z.string(), state: z.string() });
 const credentialBody = z.object({ credential_id: z.string() });
@@ -27,7 +30,7 @@ export class ApiError extends Error {
 
 /** JSON call against the broker; throws ApiError unless the status is `expect`. */
 export async function api(
-  broker: BenchBroker,
+  broker: BrokerEndpoint,
   method: string,
   route: string,
   token: string,
@@ -47,7 +50,7 @@ export async function api(
 }
 
 /** Opens a task whose agent is the caller; returns its id. */
-export async function openTask(broker: BenchBroker, agent: string, ttlSeconds: number): Promise<string> {
+export async function openTask(broker: BrokerEndpoint, agent: string, ttlSeconds: number): Promise<string> {
   const token = await broker.token(agent);
   const body = await api(broker, "POST", "/v1/tasks", token, 201, {
     intent: "credbroker benchmark",
@@ -66,20 +69,24 @@ export const CREDENTIAL_REQUEST = {
 } as const;
 
 /** Issues one signer credential under the task; returns its id. */
-export async function issueCredential(broker: BenchBroker, agent: string, taskId: string): Promise<string> {
+export async function issueCredential(
+  broker: BrokerEndpoint,
+  agent: string,
+  taskId: string,
+): Promise<string> {
   const token = await broker.token(agent);
   const body = await api(broker, "POST", `/v1/tasks/${taskId}/credentials`, token, 201, CREDENTIAL_REQUEST);
   return credentialBody.parse(body).credential_id;
 }
 
-export async function closeTask(broker: BenchBroker, agent: string, taskId: string): Promise<string> {
+export async function closeTask(broker: BrokerEndpoint, agent: string, taskId: string): Promise<string> {
   const token = await broker.token(agent);
   const body = await api(broker, "POST", `/v1/tasks/${taskId}/close`, token, 202, { reason: "done" });
   return taskBody.parse(body).state;
 }
 
 export async function startRevocation(
-  broker: BenchBroker,
+  broker: BrokerEndpoint,
   operator: string,
   dryRun = false,
 ): Promise<RevocationBody> {
@@ -93,7 +100,7 @@ export async function startRevocation(
 }
 
 export async function revocationStatus(
-  broker: BenchBroker,
+  broker: BrokerEndpoint,
   operator: string,
   revocationId: string,
 ): Promise<RevocationBody> {

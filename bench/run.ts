@@ -21,6 +21,7 @@ import { mergePopulations, type Population, populate, runEmergency } from "./sce
 import { runIssuance } from "./scenarios/issuance.js";
 import { measureMemory, memoryFigures, sampleRecord } from "./scenarios/memory.js";
 import { runRoundTrips } from "./scenarios/round-trips.js";
+import { runScaleBench } from "./scenarios/scale.js";
 import { runScaling } from "./scenarios/scaling.js";
 import { runTokenEndpoint } from "./scenarios/token-endpoint.js";
 import { progress, type ScenarioResult } from "./scenarios/types.js";
@@ -145,7 +146,8 @@ async function main(): Promise<number> {
   return errors.length > 0 ? 1 : 0;
 }
 
-main().then(
+// `npm run bench -- --scale`: only the scale scenario, on a Redis server of its own (bench/scenarios/scale.ts).
+(process.argv.includes("--scale") ? runScaleBench() : main()).then(
   (code) => process.exit(code),
   async (err: unknown) => {
     console.error(err);

@@ -10,7 +10,7 @@ import type { createResolveCredential } from "../revocation/resolve-credential.j
 import type { createRetryRevocation } from "../revocation/retry-revocation.js";
 import type { Clock } from "../shared/clock.js";
 import { notFound } from "../shared/errors.js";
-import type { DescribeTask, TaskDetails } from "../tasks/task-details.js";
+import type { SummarizeTasks, TaskSummary } from "../tasks/task-details.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
 
@@ -28,7 +28,7 @@ export interface AdminServiceDeps {
   rotateKeys: () => Promise<{ kid: string; previous_kid: string | null }>;
   tasks: Pick<TaskStore, "page" | "getMany">;
   credentials: Pick<CredentialStore, "page" | "failedPage" | "taskOf" | "getMany">;
-  describeTask: DescribeTask;
+  summarizeTasks: SummarizeTasks;
   audit: Pick<AuditLog, "append">;
   clock: Clock;
 }
@@ -90,7 +90,7 @@ export function createAdminService(deps: AdminServiceDeps) {
   async function listTasks(
     principal: Principal,
     query: { state?: Task["state"]; agent?: string; initiator?: string; limit: number; cursor?: number },
-  ): Promise<Page<TaskDetails>> {
+  ): Promise<Page<TaskSummary>> {
     await allow(principal, "ReadAudit");
     const offset = query.cursor ?? 0;
     const ids = (await deps.tasks.page(query.limit, offset)).ids;
@@ -100,7 +100,7 @@ export function createAdminService(deps: AdminServiceDeps) {
         (!query.agent || task.agent === query.agent) &&
         (!query.initiator || task.initiator.subject === query.initiator),
     );
-    const items = await Promise.all(tasks.map((task) => deps.describeTask(task)));
+    const items = await deps.summarizeTasks(tasks);
     return { items, nextCursor: ids.length === query.limit ? String(offset + ids.length) : null };
   }
 

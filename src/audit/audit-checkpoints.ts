@@ -34,6 +34,10 @@ export interface AuditCheckpoints {
   /** Signs the current head if it moved past the last checkpoint; null when there is nothing new. */
   checkpoint(): Promise<Checkpoint | null>;
   list(): Promise<Checkpoint[]>;
+  /** The newest checkpoint (one read, whatever the number of checkpoints). */
+  last(): Promise<Checkpoint | null>;
+  /** The `limit` oldest checkpoints, oldest first. */
+  oldest(limit: number): Promise<Checkpoint[]>;
   anchor(): Promise<Checkpoint | null>;
   /** The signature holds and signs exactly this checkpoint's seq, hash and time. */
   checkSignature(checkpoint: Checkpoint): Promise<boolean>;
@@ -54,16 +58,25 @@ export function createAuditCheckpoints(deps: {
     return (await deps.redis.zrange(keys.checkpoints, "0", "-1")).map(parseCheckpoint);
   }
 
+  async function last(): Promise<Checkpoint | null> {
+    const [newest] = await deps.redis.zrange(keys.checkpoints, "-1", "-1");
+    return newest ? parseCheckpoint(newest) : null;
+  }
+
   return {
     list,
+    last,
+    async oldest(limit) {
+      return (await deps.redis.zrange(keys.checkpoints, "0", String(limit - 1))).map(parseCheckpoint);
+    },
     async anchor() {
       const raw = await deps.redis.get(keys.anchor);
       return raw ? parseCheckpoint(raw) : null;
     },
     async checkpoint() {
       const head = parseHead(await deps.redis.get(keys.head));
-      const [last] = (await deps.redis.zrange(keys.checkpoints, "-1", "-1")).map(parseCheckpoint);
-      if (!head || (last && last.seq >= head.seq)) return null;
+      const newest = await last();
+      if (!head || (newest && newest.seq >= head.seq)) return null;
       const time = toIso(deps.clock.now());
       const signed = await deps.signer.sign(
         checkpointStatement({ seq: head.seq, hash: head.hash, time }),

@@ -14,6 +14,8 @@ export function auditKeys(prefix: string) {
     anchor: `${base}:anchor`,
     /** Lock so one worker at a time seals checkpoints and trims. */
     sealLock: `${base}:seal-lock`,
+    /** Hash: one full verification run (state, actor, times, progress, result JSON); expires after 7 days. */
+    verification: (verificationId: string) => `${base}:verification:${verificationId}`,
     /** List of stream ids of one task's events. */
     task: (taskId: string) => `${base}:task:${taskId}`,
   };

@@ -39,6 +39,11 @@ export interface AuditLog {
   forTask(taskId: string): Promise<AuditEvent[]>;
   /** The whole chain in order, read in pages (for verification and export). */
   all(pageSize?: number): AsyncIterable<AuditEvent>;
+  /**
+   * The events from `seq` on, in chain order, read backwards from the newest in pages (so the cost is the
+   * number of events since `seq`, not the chain's length).
+   */
+  since(seq: number, pageSize?: number): Promise<AuditEvent[]>;
   /** The recorded chain head. */
   head(): Promise<ChainHead | null>;
 }
@@ -165,9 +170,25 @@ export function createAuditLog(deps: { redis: RedisClient; keyPrefix: string; cl
     }
   }
 
+  async function since(seq: number, pageSize = 1000): Promise<AuditEvent[]> {
+    const newestFirst: AuditEvent[] = [];
+    let end = "+";
+    for (;;) {
+      const entries = await deps.redis.xrevrange(keys.stream, end, "-", "COUNT", pageSize);
+      for (const [, fields] of entries) {
+        const event = parseStoredEvent(fields);
+        newestFirst.push(event);
+        if (event.seq <= seq) return newestFirst.reverse();
+      }
+      if (entries.length < pageSize) return newestFirst.reverse();
+      end = `(${entries[entries.length - 1]![0]}`;
+    }
+  }
+
   return {
     append,
     all,
+    since,
     head: readHead,
     list: (query) => (query.taskId ? listTask({ ...query, taskId: query.taskId }) : listStream(query)),
     forTask: async (taskId) => readIds(await deps.redis.lrange(keys.task(taskId), 0, -1)),

@@ -6,6 +6,9 @@ import { auditKeys } from "./audit-keys.js";
 import { parseStoredEvent } from "./audit-parse.js";
 import { createSealLock } from "./audit-seal-lock.js";
 
+/** Checkpoints read (oldest first) per trim pass: the pass's cost does not grow with the chain's history. */
+const TRIM_CHECKPOINTS = 100;
+
 export interface SealerOptions {
   everyEvents: number;
   intervalMs: number;
@@ -30,10 +33,8 @@ export function createAuditSealer(deps: {
   const { options } = deps;
 
   async function due(): Promise<boolean> {
-    const [headRaw, [last]] = await Promise.all([
-      deps.redis.get(keys.head),
-      deps.checkpoints.list().then((all) => all.slice(-1)),
-    ]);
+    // The newest checkpoint only (one ZRANGE -1 -1), whatever the number of checkpoints.
+    const [headRaw, last] = await Promise.all([deps.redis.get(keys.head), deps.checkpoints.last()]);
     const headSeq = headRaw ? Number(headRaw.split(" ")[0]) : 0;
     if (!last) return headSeq > 0;
     if (headSeq <= last.seq) return false;
@@ -57,7 +58,12 @@ export function createAuditSealer(deps: {
   async function trim(): Promise<void> {
     if (options.retentionMs === undefined) return;
     const cutoff = deps.clock.now() - options.retentionMs;
-    const eligible = (await deps.checkpoints.list()).filter((c) => Date.parse(c.time) < cutoff);
+    // The oldest checkpoint first: while it is not old enough, nothing is (one small read per pass). Else
+    // the oldest TRIM_CHECKPOINTS: a pass trims up to that many, the next pass goes on.
+    const [first] = await deps.checkpoints.oldest(1);
+    if (!first || Date.parse(first.time) >= cutoff) return;
+    const oldest = await deps.checkpoints.oldest(TRIM_CHECKPOINTS);
+    const eligible = oldest.filter((c) => Date.parse(c.time) < cutoff);
     const point = eligible[eligible.length - 1];
     const anchor = await deps.checkpoints.anchor();
     if (!point || (anchor && anchor.seq >= point.seq)) return;

@@ -1,10 +1,14 @@
 import type { Principal } from "../auth/principal.js";
 import { type Decide, requireAllowed } from "../policy/decider.js";
 import { policyPrincipal } from "../policy/policy-context.js";
+import type { RevocationQueue } from "../revocation/revocation-queue.js";
 import type { Clock } from "../shared/clock.js";
+import { notFound } from "../shared/errors.js";
+import { newId } from "../shared/ids.js";
 import type { AuditCheckpoints } from "./audit-checkpoints.js";
 import type { AuditLog } from "./audit-log.js";
 import type { SealNow, SealResult } from "./audit-seal-now.js";
+import type { AuditVerifications, VerificationStatus } from "./audit-verifications.js";
 import { verifyChain } from "./audit-verify.js";
 
 /**
@@ -17,6 +21,10 @@ export function createAuditService(deps: {
   sealNow: SealNow;
   decide: Decide;
   clock: Clock;
+  verifications: Pick<AuditVerifications, "create" | "get">;
+  queue: Pick<RevocationQueue, "enqueueAuditVerification">;
+  /** `audit.verify_full_up_to_events`: chains up to this long are walked whole by `GET /v1/audit/verify`. */
+  fullUpToEvents: number;
 }) {
   const allow = (principal: Principal, action: "ReadAudit" | "RotateKeys", taskId: string | null = null) =>
     requireAllowed(
@@ -33,20 +41,57 @@ export function createAuditService(deps: {
   const allowRead = (principal: Principal, taskId: string | null = null) =>
     allow(principal, "ReadAudit", taskId);
 
-  /** Walks the whole chain and its signed checkpoints. */
-  async function verify(principal: Principal) {
+  /**
+   * Checks the chain: the whole of it while it is at most `fullUpToEvents` long (or has no checkpoint
+   * yet), else (or with `scope: since_checkpoint`) only from the newest signed checkpoint to the head: that
+   * checkpoint's signature, its own event (which must carry the hash it signed) and every event after it.
+   * The full walk of a long chain is a job (`startFull`).
+   */
+  async function verify(principal: Principal, scope?: "since_checkpoint") {
     await allowRead(principal);
     // Checkpoints first, then the head: events appended while the chain is walked are left out.
     const anchor = await deps.checkpoints.anchor();
-    const checkpoints = await deps.checkpoints.list();
+    const last = await deps.checkpoints.last();
     const head = await deps.audit.head();
-    return verifyChain({
-      events: deps.audit.all(),
-      anchor,
-      checkpoints,
+    const length = head ? head.seq - (anchor?.seq ?? 0) : 0;
+    if (last === null || (scope === undefined && length <= deps.fullUpToEvents)) {
+      const checkpoints = await deps.checkpoints.list();
+      const result = await verifyChain({
+        events: deps.audit.all(),
+        anchor,
+        checkpoints,
+        head,
+        checkSignature: deps.checkpoints.checkSignature,
+      });
+      return { ...result, scope: "full" as const };
+    }
+    const events = await deps.audit.since(last.seq);
+    const own = events[0]?.seq === last.seq ? events[0] : undefined;
+    const result = await verifyChain({
+      events,
+      anchor: null,
+      checkpoints: [last],
       head,
       checkSignature: deps.checkpoints.checkSignature,
+      // The checkpoint's own event is examined too: it must hash to what the checkpoint signed.
+      from: { seq: last.seq - 1, hash: own?.prev_hash ?? "" },
     });
+    return { ...result, scope: "since_checkpoint" as const };
+  }
+
+  /** Queues a full walk of the chain on the worker role; its progress and result are read with `verification`. */
+  async function startFull(principal: Principal): Promise<VerificationStatus> {
+    await allowRead(principal);
+    const status = await deps.verifications.create(newId("ver"), principal.id);
+    await deps.queue.enqueueAuditVerification(status.verification_id);
+    return status;
+  }
+
+  async function verification(principal: Principal, verificationId: string): Promise<VerificationStatus> {
+    await allowRead(principal);
+    const status = await deps.verifications.get(verificationId);
+    if (!status) throw notFound("verification");
+    return status;
   }
 
   /** The anchor and every signed checkpoint, for export and offline checks. */
@@ -77,7 +122,7 @@ export function createAuditService(deps: {
     return deps.sealNow();
   }
 
-  return { verify, checkpoints, list, seal };
+  return { verify, startFull, verification, checkpoints, list, seal };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;

@@ -19,7 +19,16 @@ export interface VerifyInput {
   head?: { seq: number; hash: string } | null;
   /** Whether a checkpoint's signature holds. */
   checkSignature: (checkpoint: Checkpoint) => Promise<boolean>;
+  /**
+   * Where the walk starts instead of the anchor or genesis: the seq and hash the first examined event must
+   * follow (a verification since a checkpoint starts just before the checkpoint's own event).
+   */
+  from?: { seq: number; hash: string };
+  /** Called every `PROGRESS_EVERY` events with how many were examined and the last seq. */
+  onProgress?: (events: number, lastSeq: number) => Promise<void>;
 }
+
+export const PROGRESS_EVERY = 10_000;
 
 /** Why an event does not follow `prev`, or null if it does. */
 function linkProblem(event: AuditEvent, prev: { seq: number; hash: string }): string | null {
@@ -48,9 +57,9 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyResult> {
       return invalid(checkpoint.seq, "checkpoint signature is invalid", 0);
   }
   const pinned = new Map(checkpoints.map((c) => [c.seq, c.hash]));
-  let prev = input.anchor
-    ? { seq: input.anchor.seq, hash: input.anchor.hash }
-    : { seq: 0, hash: GENESIS_HASH };
+  let prev =
+    input.from ??
+    (input.anchor ? { seq: input.anchor.seq, hash: input.anchor.hash } : { seq: 0, hash: GENESIS_HASH });
   let count = 0;
   let first: number | null = null;
   for await (const event of input.events) {
@@ -63,6 +72,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyResult> {
     first ??= event.seq;
     prev = { seq: event.seq, hash: event.hash };
     count++;
+    if (input.onProgress && count % PROGRESS_EVERY === 0) await input.onProgress(count, prev.seq);
   }
   const lastCheckpoint = checkpoints[checkpoints.length - 1];
   if (lastCheckpoint && lastCheckpoint.seq > prev.seq) {

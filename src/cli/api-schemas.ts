@@ -44,7 +44,13 @@ export const taskView = z.object({
 });
 export type TaskView = z.infer<typeof taskView>;
 
-export const taskList = z.object({ tasks: z.array(taskView), next_cursor: z.string().nullable() });
+/** A task of `GET /v1/admin/tasks`: its credentials counted per state, not listed. */
+export const taskSummary = taskView.omit({ credentials: true }).extend({
+  credential_counts: z.object({ total: z.number() }).catchall(z.number()),
+});
+export type TaskSummaryView = z.infer<typeof taskSummary>;
+
+export const taskList = z.object({ tasks: z.array(taskSummary), next_cursor: z.string().nullable() });
 export const credentialList = z.object({
   credentials: z.array(credentialView),
   next_cursor: z.string().nullable(),

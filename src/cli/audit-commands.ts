@@ -9,6 +9,7 @@ import { exportAudit, fileSink, stdoutSink } from "./audit-export.js";
 import { ExportFormatError, openExport } from "./audit-export-file.js";
 import { type OfflineVerifyResult, verifyExport } from "./audit-offline-verify.js";
 import { sealCommand } from "./audit-seal.js";
+import { verifyFull } from "./audit-verify-full.js";
 import {
   connect,
   note,
@@ -24,6 +25,8 @@ const verifyOptions = z.object({
   file: z.string().optional(),
   jwks: z.string().optional(),
   json: z.boolean().optional(),
+  full: z.boolean().optional(),
+  timeout: z.coerce.number().positive().default(3600),
 });
 const exportOptions = z.object({
   out: z.string().optional(),
@@ -125,17 +128,24 @@ async function verifyFile(file: string, jwks: string | undefined, json: boolean)
   if (!result.valid) process.exitCode = EXIT.problemFound;
 }
 
+/** `scope` of a GET /v1/audit/verify answer (absent from older brokers and from a full run's result). */
+const scopeOf = (answer: unknown): string | undefined =>
+  z.object({ scope: z.string() }).safeParse(answer).data?.scope;
+
 async function verify(command: Command): Promise<void> {
   const options = parseOptions(verifyOptions, command);
   if (options.file) return verifyFile(options.file, options.jwks, options.json === true);
   if (options.jwks) throw new CliError("--jwks only applies with --file (the broker checks its own keys)");
   const { client, json } = connect(command);
-  const answer = await client.get("/v1/audit/verify");
+  const answer = options.full
+    ? await verifyFull(client, options.timeout)
+    : await client.get("/v1/audit/verify");
   const result = expectShape(verifyResult, answer, "GET /v1/audit/verify");
+  const since = scopeOf(answer) === "since_checkpoint";
   if (json) printJson(answer);
   else if (result.valid)
     print(
-      `audit chain is valid: ${result.events} events, ${seqRange(result.first_seq, result.last_seq)}; ${result.checkpoints} signed checkpoint(s)`,
+      `audit chain is valid${since ? " since the newest checkpoint" : ""}: ${result.events} events, ${seqRange(result.first_seq, result.last_seq)}; ${result.checkpoints} signed checkpoint(s)${since ? " (`--full` walks it all)" : ""}`,
     );
   else
     print(
@@ -175,6 +185,11 @@ export function registerAuditCommands(program: Command): void {
       )
       .option("--file <export.jsonl>", "verify an export written by `credbroker audit export`, offline")
       .option("--jwks <url|file>", "with --file: only trust checkpoint keys published in this JWKS")
+      .option(
+        "--full",
+        "walk the whole chain as a job on the broker (a long chain's GET checks since the newest checkpoint)",
+      )
+      .option("--timeout <seconds>", "with --full: how long to wait for the walk", "3600")
       .action(operatorAction(async (_options: unknown, command: Command) => verify(command))),
   );
   withConnection(

@@ -1,7 +1,13 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { expectShape } from "./api-client.js";
-import { type CredentialView, type TaskView, taskList, taskView } from "./api-schemas.js";
+import {
+  type CredentialView,
+  type TaskSummaryView,
+  type TaskView,
+  taskList,
+  taskView,
+} from "./api-schemas.js";
 import {
   connect,
   limitOption,
@@ -24,12 +30,12 @@ const lsOptions = z.object({
   cursor: z.string().optional(),
 });
 
-const taskColumns: Column<TaskView>[] = [
+const taskColumns: Column<TaskSummaryView>[] = [
   { header: "task", cell: (t) => t.task_id },
   { header: "state", cell: (t) => (t.close_reason ? `${t.state} (${t.close_reason})` : t.state) },
   { header: "agent", cell: (t) => t.agent, maxWidth: 48 },
   { header: "initiator", cell: (t) => t.initiator?.subject, maxWidth: 32 },
-  { header: "creds", cell: (t) => t.credentials.length },
+  { header: "creds", cell: (t) => t.credential_counts.total },
   { header: "created", cell: (t) => shortTime(t.created_at) },
   { header: "deadline", cell: (t) => shortTime(t.deadline) },
   { header: "intent", cell: (t) => t.intent, maxWidth: 40 },

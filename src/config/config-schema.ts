@@ -276,6 +276,11 @@ export const configSchema = z
         checkpoint_every_events: z.number().int().positive().default(1000),
         /** …or this many seconds, whichever comes first (when there are new events). */
         checkpoint_interval_seconds: z.number().positive().max(86_400).default(300),
+        /**
+         * `GET /v1/audit/verify` walks the whole chain while it is at most this many events long; past it,
+         * only from the newest checkpoint (the full walk is `POST /v1/audit/verifications`, a job).
+         */
+        verify_full_up_to_events: z.number().int().min(0).max(100_000_000).default(50_000),
         /** Trim events older than this; a checkpoint is kept at the trim point. Unset: keep everything. */
         retention_days: z.number().positive().optional(),
         /** Rejected assertions are summarised per issuer and reason over intervals this long… */

@@ -1,6 +1,6 @@
 import { luaScript } from "../shared/lua-script.js";
 import type { RedisClient } from "../shared/redis.js";
-import { hgetallMany, hgetMany } from "../shared/redis-batch.js";
+import { hgetallMany, hgetMany, hmgetMany } from "../shared/redis-batch.js";
 import { taskKeys } from "../tasks/task-keys.js";
 import { decodeCredential, encodeNewCredential } from "./credential-codec.js";
 import { credentialKeys } from "./credential-keys.js";
@@ -22,6 +22,10 @@ export interface Activation {
   downstreamAccount: string;
   issuedAt: number;
 }
+
+/** A task's credentials per state, as the credential scripts count them (`live`: pending or active). */
+export type CredentialCounts = Record<(typeof COUNTED)[number], number>;
+const COUNTED = ["live", "revoking", "revoked", "expired", "revoke_failed", "failed", "resolved"] as const;
 
 export type TransitionResult =
   | { moved: true; previous: CredentialState }
@@ -45,9 +49,15 @@ export interface CredentialStore {
   countForTask(taskId: string): Promise<number>;
   /** Only the id and state of each of a task's credentials (cheaper than full records). */
   statesForTask(taskId: string): Promise<{ id: string; taskId: string; state: CredentialState }[]>;
+  /** Per task: its credentials per state, one round trip for all; null for a task older than the counts. */
+  countsFor(taskIds: string[]): Promise<(CredentialCounts | null)[]>;
+  /** `unsettledCount` of many tasks, one round trip. */
+  unsettledCounts(taskIds: string[]): Promise<(number | null)[]>;
   /** How many of the task's credentials are not yet revoked, expired or failed; null for records older than the counter. */
   unsettledCount(taskId: string): Promise<number | null>;
   getMany(refs: { taskId: string; credentialId: string }[]): Promise<Credential[]>;
+  /** Only the state of each credential (null where the record is gone), one round trip. */
+  statesOf(refs: { taskId: string; credentialId: string }[]): Promise<(CredentialState | null)[]>;
   taskOf(credentialIds: string[]): Promise<(string | null)[]>;
   /** Drops entries of a reconciler index that no longer match their record (stale hints). */
   dropFromIndex(index: "pending" | "active" | "failed" | "retryDue", credentialIds: string[]): Promise<void>;
@@ -218,16 +228,52 @@ export function createCredentialStore(deps: {
         return state ? [{ id, taskId, state }] : [];
       });
     },
+    async unsettledCounts(taskIds) {
+      const rows = await hmgetMany(
+        redis,
+        taskIds.map((id) => tasks.task(id)),
+        ["unsettled"],
+      );
+      return rows.map((row) => (row[0] === null || row[0] === undefined ? null : Number(row[0])));
+    },
     async unsettledCount(taskId) {
       const raw = await redis.hget(tasks.task(taskId), "unsettled");
       return raw === null ? null : Number(raw);
     },
     countForTask: (taskId) => redis.llen(tasks.credentials(taskId)),
+    async countsFor(taskIds) {
+      const rows = await hmgetMany(
+        redis,
+        taskIds.map((id) => tasks.task(id)),
+        COUNTED.map((name) => `n_${name}`),
+      );
+      return rows.map((row) => {
+        if (row[0] === null || row[0] === undefined) return null;
+        const at = (i: number) => Number(row[i] ?? 0);
+        return {
+          live: at(0),
+          revoking: at(1),
+          revoked: at(2),
+          expired: at(3),
+          revoke_failed: at(4),
+          failed: at(5),
+          resolved: at(6),
+        };
+      });
+    },
     async listForTask(taskId) {
       const credentialIds = await redis.lrange(tasks.credentials(taskId), 0, -1);
       return getMany(credentialIds.map((credentialId) => ({ taskId, credentialId })));
     },
     getMany,
+    async statesOf(refs) {
+      const states = await hgetMany(
+        redis,
+        refs.map((ref) => keys.credential(ref.taskId, ref.credentialId)),
+        "state",
+      );
+      return states.map((state) => (state === null ? null : parseState(state)));
+    },
     async taskOf(credentialIds) {
       if (credentialIds.length === 0) return [];
       return redis.hmget(keys.index, ...credentialIds);

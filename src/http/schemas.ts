@@ -89,6 +89,12 @@ export const auditQuery = z
     });
   });
 
+/** `GET /v1/audit/verify`: `scope=since_checkpoint` checks only from the newest checkpoint, whatever the length. */
+export const auditVerifyQuery = z.object({ scope: z.enum(["since_checkpoint"]).optional() }).strict();
+
+/** `POST /v1/audit/verifications`: no fields (an empty body or `{}`). */
+export const verificationBody = z.object({}).strict();
+
 /** `POST /v1/audit/checkpoints`: no fields (an empty body or `{}`). */
 export const sealBody = z.object({}).strict();
 

@@ -2,6 +2,7 @@ import type { Approval } from "../approvals/approval-types.js";
 import type { IssuedResult } from "../credentials/credential-issuer.js";
 import type { Credential } from "../credentials/credential-types.js";
 import { toIso } from "../shared/clock.js";
+import type { TaskSummary } from "../tasks/task-details.js";
 import type { Task } from "../tasks/task-types.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : toIso(ms));
@@ -59,6 +60,16 @@ export function taskView(task: Task, credentials: Credential[], children: string
     credentials: credentials.map((credential) => credentialView(credential, now)),
     children,
   };
+}
+
+/**
+ * A task in the admin listing: the task object with its credentials counted per state instead of listed
+ * (`live`: pending or active, as recorded; one past its expiry counts as live until it is marked expired).
+ */
+export function taskSummaryView(summary: TaskSummary, now: number) {
+  const { credentials: _listed, ...task } = taskView(summary.task, [], summary.children, now);
+  const total = Object.values(summary.counts).reduce((sum, n) => sum + n, 0);
+  return { ...task, credential_counts: { ...summary.counts, total } };
 }
 
 /** The one-time credential answer (API.md `201`): the only place a secret is ever serialised. */

@@ -1,14 +1,14 @@
 import { z } from "zod";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
-import { type Credential, SETTLED_STATES } from "../credentials/credential-types.js";
+import type { Credential } from "../credentials/credential-types.js";
 import type { Clock } from "../shared/clock.js";
 import { toIso } from "../shared/clock.js";
 import { newId } from "../shared/ids.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
+import type { RevocationQueue } from "./revocation-queue.js";
 import type { RevocationRecordStore } from "./revocation-record-store.js";
-import type { CloseCause, TaskCloser } from "./task-closer.js";
 
 /** Which credentials an emergency revocation reaches: exactly one key. */
 export type Selector = z.infer<typeof selectorSchema>;
@@ -39,8 +39,6 @@ export interface RevocationStatus {
   failed?: { credential_id: string; task_id: string; last_error: string | null }[];
 }
 
-const CLOSE_CONCURRENCY = 32;
-
 export const selectorSchema = z.union([
   z.object({ task_id: z.string().min(1) }).strict(),
   z.object({ agent: z.string().min(1) }).strict(),
@@ -62,17 +60,25 @@ const storedStatus = z.object({
   credentials: z.number(),
 });
 
+/** What the worker's run reads back: the stored status plus the seq of its `revocation.started` event. */
+export const storedRun = storedStatus.extend({ started_seq: z.number() });
+
 /**
- * Emergency revocation (by task, agent, initiator, profile, provider or everything). Matching tasks — for
- * profile/provider, the tasks holding a matching live credential — are closed with reason `revoked`,
- * which revokes every credential of their trees. The 202 answer comes once all of them are durably
- * `closing` with revocation jobs queued; progress is read back from the credential records.
+ * Emergency revocation (by task, agent, initiator, profile, provider or everything). The request matches
+ * tasks — for profile/provider, the tasks holding a matching live credential — and counts their trees and
+ * unsettled credentials from the tasks' `unsettled` counters, records all that, audits
+ * `revocation.started`, queues one `emergency-revocation` job and answers. The worker's job
+ * (`emergency-run.ts`) closes the tasks in batches with reason `revoked` and keeps the progress counters
+ * that `get` reads in O(1) (plus the records of the credentials now in revoke_failed).
  */
 export function createEmergencyRevocation(deps: {
   records: RevocationRecordStore;
   tasks: TaskStore;
-  credentials: CredentialStore;
-  closer: TaskCloser;
+  credentials: Pick<
+    CredentialStore,
+    "activeIds" | "pendingOlderThan" | "taskOf" | "getMany" | "statesForTask" | "unsettledCounts"
+  >;
+  queue: Pick<RevocationQueue, "enqueueEmergency">;
   audit: Pick<AuditLog, "append">;
   clock: Clock;
 }) {
@@ -113,33 +119,29 @@ export function createEmergencyRevocation(deps: {
     let frontier = roots.map((task) => task.id);
     while (frontier.length > 0) {
       for (const id of frontier) seen.add(id);
-      const children = await Promise.all(frontier.map((id) => tasks.children(id)));
+      const children = await tasks.childrenOf(frontier);
       frontier = children.flat().filter((id) => !seen.has(id));
     }
     return [...seen];
   }
 
-  async function unsettledCredentials(taskIds: string[]) {
-    const lists = await Promise.all(taskIds.map((id) => credentials.statesForTask(id)));
-    return lists.flat().filter((c) => !SETTLED_STATES.has(c.state));
-  }
-
-  /** Closes the tasks with CLOSE_CONCURRENCY closes in flight at any time (no waiting on a slow batch). */
-  async function closeAll(taskIds: string[], actor: string, cause: CloseCause): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < taskIds.length) {
-        const id = taskIds[next++];
-        if (id) await deps.closer.closeTree(id, "revoked", actor, cause);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CLOSE_CONCURRENCY, taskIds.length) }, worker));
+  /** Unsettled credentials of the tasks, from each task's counter (a task older than the counter is read). */
+  async function unsettledCount(taskIds: string[]): Promise<number> {
+    const counted = await credentials.unsettledCounts(taskIds);
+    const counts = await Promise.all(
+      taskIds.map(async (id, i) => {
+        const known = counted[i];
+        if (known !== null && known !== undefined) return known;
+        const states = await credentials.statesForTask(id);
+        return states.filter((c) => !["revoked", "expired", "failed", "resolved"].includes(c.state)).length;
+      }),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   async function start(actor: string, order: RevocationOrder): Promise<RevocationStatus> {
     const matched = await matchTasks(order.selector);
     const taskIds = await withDescendants(matched);
-    const affected = await unsettledCredentials(taskIds);
     const status: RevocationStatus = {
       revocation_id: newId("rev"),
       state: order.dryRun ? "completed" : "running",
@@ -149,9 +151,8 @@ export function createEmergencyRevocation(deps: {
       actor,
       created_at: toIso(deps.clock.now()),
       tasks: taskIds.length,
-      credentials: affected.length,
+      credentials: await unsettledCount(taskIds),
     };
-    await deps.records.save(status.revocation_id, status, affected);
     const started = await deps.audit.append({
       type: "revocation.started",
       actor,
@@ -164,14 +165,10 @@ export function createEmergencyRevocation(deps: {
         credentials: status.credentials,
       },
     });
-    if (!order.dryRun) {
-      const revocation = { id: status.revocation_id, selector: order.selector, seq: started.seq };
-      await closeAll(
-        matched.map((task) => task.id),
-        actor,
-        { note: order.reason, revocation },
-      );
-    }
+    const roots = order.dryRun ? [] : matched.map((task) => task.id);
+    const record = { ...status, started_seq: started.seq };
+    await deps.records.save(status.revocation_id, record, roots, order.dryRun);
+    if (!order.dryRun) await deps.queue.enqueueEmergency(status.revocation_id);
     return status;
   }
 
@@ -184,26 +181,44 @@ export function createEmergencyRevocation(deps: {
     };
   }
 
+  /** O(1) in the number of credentials: the counters, plus the records of those now in revoke_failed. */
   async function get(revocationId: string): Promise<RevocationStatus | null> {
     const raw = await deps.records.status(revocationId);
     if (raw === null) return null;
     const status: RevocationStatus = storedStatus.parse(raw);
     if (status.dry_run) return status;
-    const refs = await deps.records.reached(revocationId);
-    const list = await credentials.getMany(refs);
-    const count = (state: Credential["state"]) => list.filter((c) => c.state === state).length;
+    const [stored, failedRefs] = await Promise.all([
+      deps.records.progress(revocationId),
+      deps.records.failed(revocationId),
+    ]);
+    const counts = { ...stored.counts };
+    // Those still to be recorded by the run count as revoking until it has closed every task.
+    if (stored.phase === "closing") counts.revoking += Math.max(0, status.credentials - stored.recorded);
+    // The failed ones are read live: one retried since the last tally counts where its record now is.
+    const failedNow = await credentials.getMany(failedRefs);
+    const failed = [];
+    for (const c of failedNow) {
+      if (c.state === "revoke_failed") {
+        failed.push({ credential_id: c.id, task_id: c.taskId, last_error: c.lastError });
+        continue;
+      }
+      counts.revoke_failed -= 1;
+      if (c.state === "revoked") counts.revoked += 1;
+      else if (c.state === "failed") counts.not_issued += 1;
+      else if (c.state === "expired") counts.expired += 1;
+      else if (c.state !== "resolved") counts.revoking += 1;
+    }
+    counts.revoke_failed = failed.length;
     const progress = {
-      revoked: count("revoked"),
-      expired: count("expired"),
+      revoked: counts.revoked,
+      expired: counts.expired,
       /** Issuance was refused upstream: nothing existed to revoke. */
-      not_issued: count("failed"),
-      revoking: list.length - count("revoked") - count("failed") - count("expired") - count("revoke_failed"),
-      revoke_failed: count("revoke_failed"),
+      not_issued: counts.not_issued,
+      revoking: Math.max(0, counts.revoking),
+      revoke_failed: counts.revoke_failed,
     };
-    const failed = list
-      .filter((c) => c.state === "revoke_failed")
-      .map((c) => ({ credential_id: c.id, task_id: c.taskId, last_error: c.lastError }));
-    const state = progress.revoking > 0 ? "running" : failed.length > 0 ? "failed" : "completed";
+    const running = stored.phase === "closing" || progress.revoking > 0;
+    const state = running ? "running" : failed.length > 0 ? "failed" : "completed";
     return { ...status, state, progress, failed };
   }
 

@@ -6,6 +6,7 @@ import type { Logger } from "../shared/logger.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
 import type { RevocationQueue } from "./revocation-queue.js";
+import type { RevocationRecordStore } from "./revocation-record-store.js";
 import { WORKER_ACTOR } from "./revoke-credential.js";
 import type { TaskCloser } from "./task-closer.js";
 
@@ -18,16 +19,27 @@ export interface ReconcileReport {
   expired: number;
   failedRetried: number;
   deadlinesRearmed: number;
+  revocationsRearmed: number;
 }
 
+/** Entries per pass of the steps that act on what is due (overdue, expired, retries, deadlines soon). */
 const BATCH = 500;
+/**
+ * Entries per pass of the repair sweeps, which look at entries that are usually fine: the open index
+ * (with one read per distinct parent) and the closing index (three commands a task). Together with the
+ * range reads a pass then stays under 1,000 commands whatever the store holds, plus what is due.
+ */
+const OPEN_SWEEP = 300;
+const CLOSING_SWEEP = 100;
+/** Unfinished emergency revocations re-queued per pass (there are rarely more than one or two). */
+const RUNNING_BATCH = 20;
 
 type IndexName = "pending" | "active" | "failed" | "retryDue";
 
 /**
  * Re-arms whatever the queue lost, from the Redis records (the source of truth): open tasks past their
  * deadline, deadline jobs due soon, open tasks whose parent ended (a batch of the open index per pass), closing tasks with unsettled credentials, half-issued pending
- * credentials, active credentials past expiry, and revoke_failed credentials due for another try (never
+ * credentials, active credentials past expiry, unfinished emergency revocation runs, and revoke_failed credentials due for another try (never
  * permanent failures; each scheduled retry waits twice as long as the one before). Index
  * entries that no longer match their record are repaired or dropped, so stale hints never block it.
  */
@@ -35,7 +47,9 @@ export function createReconciler(deps: {
   tasks: TaskStore;
   credentials: CredentialStore;
   closer: TaskCloser;
-  queue: Pick<RevocationQueue, "enqueueRevocations" | "scheduleDeadline">;
+  queue: Pick<RevocationQueue, "enqueueRevocations" | "scheduleDeadline" | "enqueueEmergency">;
+  /** Emergency revocations whose run has not finished (re-queued each pass; the job id deduplicates). */
+  revocations: Pick<RevocationRecordStore, "running">;
   audit: Pick<AuditLog, "append">;
   clock: Clock;
   logger: Logger;
@@ -68,10 +82,12 @@ export function createReconciler(deps: {
   }
 
   /**
-   * Where the open-index repair stands: each pass examines the next BATCH open tasks, wrapping round, so a
-   * pass costs the same at a thousand open tasks as at a million (a full round takes open / BATCH passes).
+   * Where the open-index repair stands: each pass examines the next OPEN_SWEEP open tasks, wrapping round,
+   * so a pass costs the same at a thousand open tasks as at a million (a round takes open / OPEN_SWEEP passes).
    */
   let sweepOffset = 0;
+  /** The same for the closing index (CLOSING_SWEEP a pass, wrapping round, oldest first). */
+  let closingOffset = 0;
 
   /** Re-schedules the deadline jobs due within two intervals: a range read of the deadline-ordered index. */
   async function rearmDeadlines(report: ReconcileReport): Promise<void> {
@@ -85,12 +101,12 @@ export function createReconciler(deps: {
 
   /** Repairs one batch of the open index and closes orphans in it (children whose parent ended). */
   async function sweepOpen(report: ReconcileReport): Promise<void> {
-    let ids = await tasks.openTaskPage(sweepOffset, BATCH);
+    let ids = await tasks.openTaskPage(sweepOffset, OPEN_SWEEP);
     if (ids.length === 0 && sweepOffset > 0) {
       sweepOffset = 0;
-      ids = await tasks.openTaskPage(0, BATCH);
+      ids = await tasks.openTaskPage(0, OPEN_SWEEP);
     }
-    sweepOffset = ids.length < BATCH ? 0 : sweepOffset + ids.length;
+    sweepOffset = ids.length < OPEN_SWEEP ? 0 : sweepOffset + ids.length;
     const records = await tasks.getMany(ids);
     const found = new Set(records.map((task) => task.id));
     await tasks.dropMissing(ids.filter((id) => !found.has(id)));
@@ -105,25 +121,51 @@ export function createReconciler(deps: {
     const parents = new Map(
       (await tasks.getMany([...new Set(open.flatMap((t) => t.parentId ?? []))])).map((t) => [t.id, t]),
     );
+    // A parent closing for less than an interval is still being closed by whoever began it (its cascade,
+    // with that close's cause, reaches the child); only a parent that is gone, closed or closing longer is
+    // an orphaning to repair here.
+    const settledBefore = clock.now() - deps.intervalMs;
+    const orphaned = (parent: Task | undefined) =>
+      parent === undefined ||
+      parent.state === "closed" ||
+      (parent.state === "closing" && (parent.closingAt ?? 0) <= settledBefore);
     for (const task of open) {
-      if (task.parentId && parents.get(task.parentId)?.state !== "open") {
+      if (task.parentId && orphaned(parents.get(task.parentId))) {
         await closer.closeTree(task.id, "parent_closed", WORKER_ACTOR);
         report.orphansClosed++;
       }
     }
   }
 
+  /**
+   * The next CLOSING_SWEEP closing tasks (a cursor that wraps round, so tasks that stay closing, held by
+   * revoke_failed credentials, never crowd out the others), among those that began closing at least an
+   * interval ago: a younger one is still being closed by whoever began it (its events then name that
+   * closer, and a large emergency run is not doubled).
+   */
   async function rearmClosing(): Promise<number> {
-    const ids = await tasks.closingTaskIds(BATCH);
+    let page = await tasks.closingPage(closingOffset, CLOSING_SWEEP);
+    if (page.length === 0 && closingOffset > 0) {
+      closingOffset = 0;
+      page = await tasks.closingPage(0, CLOSING_SWEEP);
+    }
+    closingOffset = page.length < CLOSING_SWEEP ? 0 : closingOffset + page.length;
+    const settledBefore = clock.now() - deps.intervalMs;
+    const ids = page.filter((entry) => entry.since <= settledBefore).map((entry) => entry.id);
     const records = await tasks.getMany(ids);
     const found = new Set(records.map((task) => task.id));
     await tasks.dropMissing(ids.filter((id) => !found.has(id)));
-    for (const task of records) {
+    // A task whose counts show nothing live or revoking (only revoke_failed ones keep it closing) has
+    // nothing to re-arm: its credentials are not read (tasks without the counts are, as before).
+    const counts = await credentials.countsFor(records.map((task) => task.id));
+    for (const [i, task] of records.entries()) {
       if (task.state !== "closing") {
         await tasks.reindex(task);
         continue;
       }
-      await closer.revokeCredentialsOf(task.id, task.closeReason ?? "closed", WORKER_ACTOR);
+      const c = counts[i];
+      if (!c || c.live > 0 || c.revoking > 0)
+        await closer.revokeCredentialsOf(task.id, task.closeReason ?? "closed", WORKER_ACTOR);
       await closer.completeIfSettled(task.id, WORKER_ACTOR);
     }
     return records.length;
@@ -194,6 +236,13 @@ export function createReconciler(deps: {
     );
   }
 
+  /** Emergency revocations not finished: their run is queued again (a no-op while it is queued or running). */
+  async function rearmRevocations(): Promise<number> {
+    const running = await deps.revocations.running(RUNNING_BATCH);
+    for (const id of running) await deps.queue.enqueueEmergency(id);
+    return running.length;
+  }
+
   return async () => {
     const report: ReconcileReport = {
       deadlinesClosed: await closeOverdue(),
@@ -204,6 +253,7 @@ export function createReconciler(deps: {
       expired: await markExpired(),
       failedRetried: await retryFailed(),
       deadlinesRearmed: 0,
+      revocationsRearmed: await rearmRevocations(),
     };
     await rearmDeadlines(report);
     await sweepOpen(report);

@@ -5,9 +5,13 @@ import { revocationKeys } from "./revocation-keys.js";
 export const jobPayloadSchemas = {
   "revoke-credential": z.object({ credentialId: z.string(), taskId: z.string() }),
   "task-deadline": z.object({ taskId: z.string() }),
+  /** Closes an emergency revocation's matched tasks in batches and keeps its progress counters. */
+  "emergency-revocation": z.object({ revocationId: z.string() }),
   reconcile: z.object({}),
   /** Tells the configured webhook about a new approval (retried with backoff). */
   "approval-webhook": z.object({ approvalId: z.string() }),
+  /** Walks the whole audit chain for `POST /v1/audit/verifications` (progress and result in Redis). */
+  "audit-verify": z.object({ verificationId: z.string() }),
   /** Runs every provider's periodic upkeep (STS: prunes deny entries of expired sessions). */
   "provider-housekeeping": z.object({}),
 } as const;
@@ -22,3 +26,6 @@ export const bullPrefix = (keyPrefix: string): string => revocationKeys(keyPrefi
 
 /** BullMQ job ids may not contain ':'; ours are derived from ids that never do. */
 export const deadlineJobId = (taskId: string): string => `deadline-${taskId}`;
+
+/** One run per emergency revocation at a time. */
+export const emergencyJobId = (revocationId: string): string => `emergency-${revocationId}`;

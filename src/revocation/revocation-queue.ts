@@ -1,6 +1,16 @@
 import { Queue } from "bullmq";
 import type { RedisClient } from "../shared/redis.js";
-import { bullPrefix, deadlineJobId, type JobName, type JobPayload, QUEUE_NAME } from "./revocation-jobs.js";
+import {
+  bullPrefix,
+  deadlineJobId,
+  emergencyJobId,
+  type JobName,
+  type JobPayload,
+  QUEUE_NAME,
+} from "./revocation-jobs.js";
+
+const EMERGENCY_ATTEMPTS = 50;
+const EMERGENCY_RETRY_MS = 1_000;
 
 export interface RevocationQueueOptions {
   attempts: number;
@@ -13,6 +23,10 @@ export interface RevocationQueue {
   enqueueRevocations(credentials: { id: string; taskId: string }[]): Promise<void>;
   /** A delayed job that closes the task at its deadline. */
   scheduleDeadline(taskId: string, deadline: number, now: number): Promise<void>;
+  /** Queues the worker's run of an emergency revocation (idempotent per revocation while it is queued or running). */
+  enqueueEmergency(revocationId: string): Promise<void>;
+  /** Queues a full walk of the audit chain (job id = verification id). */
+  enqueueAuditVerification(verificationId: string): Promise<void>;
   /** Queues an approval notification for the webhook (idempotent per approval). */
   enqueueApprovalWebhook(approvalId: string): Promise<void>;
   /** Drops a task's deadline job once the task closed some other way (a missing job is fine). */
@@ -63,6 +77,34 @@ export function createRevocationQueue(deps: {
           delay: Math.max(0, deadline - now),
           attempts: 5,
           backoff: { type: "exponential", delay: backoffMs },
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      );
+    },
+    async enqueueEmergency(revocationId) {
+      await queue.add(
+        "emergency-revocation",
+        { revocationId },
+        {
+          jobId: emergencyJobId(revocationId),
+          // A run stopped by a worker shutdown is retried; after that the reconciler re-queues it.
+          attempts: EMERGENCY_ATTEMPTS,
+          backoff: { type: "fixed", delay: EMERGENCY_RETRY_MS },
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      );
+    },
+    async enqueueAuditVerification(verificationId) {
+      await queue.add(
+        "audit-verify",
+        { verificationId },
+        {
+          jobId: `audit-verify-${verificationId}`,
+          // A worker that dies mid-walk loses the job to another, which walks again from the start.
+          attempts: 3,
+          backoff: { type: "fixed", delay: EMERGENCY_RETRY_MS },
           removeOnComplete: true,
           removeOnFail: true,
         },

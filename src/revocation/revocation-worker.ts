@@ -4,6 +4,7 @@ import type { RedisClient } from "../shared/redis.js";
 import { isConnectionFailure } from "../shared/redis-errors.js";
 import { within } from "../shared/within.js";
 import type { CloseReason } from "../tasks/task-types.js";
+import type { EmergencyRunOptions } from "./emergency-run.js";
 import type { ReconcileReport } from "./reconciler.js";
 import { bullPrefix, jobPayloadSchemas, QUEUE_NAME } from "./revocation-jobs.js";
 import type { RevocationQueue } from "./revocation-queue.js";
@@ -35,14 +36,21 @@ export function startRevocationWorker(deps: {
   maxStalledCount: number;
   revokeCredential: RevokeCredential;
   closeTree: (taskId: string, reason: CloseReason, actor: string) => Promise<unknown>;
+  /** Runs (or resumes) an emergency revocation; throws when the worker stops, so another worker resumes it. */
+  emergencyRun: (revocationId: string, opts: EmergencyRunOptions) => Promise<void>;
   reconcile: () => Promise<ReconcileReport>;
   /** Every provider's periodic upkeep; a throw is logged as a failed job and the next run retries. */
   housekeeping: () => Promise<void>;
+  /** Walks the whole audit chain for one verification run. */
+  verifyAudit: (verificationId: string) => Promise<void>;
   /** Delivers an approval notification; throws to be retried. */
   notifyApproval: (approvalId: string) => Promise<void>;
   queue: Pick<RevocationQueue, "ensureReconciler">;
   logger: Logger;
 }): RevocationWorker {
+  let stopping = false;
+  const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
   async function process(job: Job<unknown, unknown, string>): Promise<void> {
     switch (job.name) {
       case "revoke-credential": {
@@ -57,6 +65,16 @@ export function startRevocationWorker(deps: {
       case "task-deadline": {
         const data = jobPayloadSchemas["task-deadline"].parse(job.data);
         await deps.closeTree(data.taskId, "deadline", WORKER_ACTOR);
+        return;
+      }
+      case "emergency-revocation": {
+        const data = jobPayloadSchemas["emergency-revocation"].parse(job.data);
+        await deps.emergencyRun(data.revocationId, { stopping: () => stopping, pause });
+        return;
+      }
+      case "audit-verify": {
+        const data = jobPayloadSchemas["audit-verify"].parse(job.data);
+        await deps.verifyAudit(data.verificationId);
         return;
       }
       case "approval-webhook": {
@@ -108,6 +126,7 @@ export function startRevocationWorker(deps: {
   return {
     reconcileNow: deps.reconcile,
     async close() {
+      stopping = true;
       clearInterval(watchdog);
       // Let running jobs finish; a job stuck on an unreachable Redis or upstream is abandoned (its record
       // stays `revoking` and the reconciler re-queues it).

@@ -31,7 +31,16 @@ export const WORKER_ACTOR = "system:worker";
 export type RevokeCredential = (
   ref: { credentialId: string; taskId: string },
   attempt: RevokeAttempt,
+  bulk?: BulkRevoke,
 ) => Promise<void>;
+
+/** How an emergency run calls the step for many credentials at once. */
+export interface BulkRevoke {
+  /** The record as the caller just moved it to `revoking` (saves reading it again). */
+  credential: Credential;
+  /** The caller completes the tasks itself once its batch is done (saves one read per credential). */
+  skipTaskCompletion: true;
+}
 
 export function createRevokeCredential(deps: {
   credentials: Pick<CredentialStore, "getInTask" | "transition">;
@@ -79,7 +88,11 @@ export function createRevokeCredential(deps: {
     });
   }
 
-  async function markRevoked(credential: Credential, outcome: RevokeOutcome | undefined): Promise<void> {
+  async function markRevoked(
+    credential: Credential,
+    outcome: RevokeOutcome | undefined,
+    completeTask: boolean,
+  ): Promise<void> {
     const result = await credentials.transition(credential, ["revoking"], "revoked", {
       revoked_at: String(clock.now()),
       last_error: "",
@@ -94,7 +107,7 @@ export function createRevokeCredential(deps: {
       reason: credential.revokeReason,
       ...(outcome ? { details: outcome.auditDetails } : {}),
     });
-    await deps.closer.completeIfSettled(credential.taskId, WORKER_ACTOR);
+    if (completeTask) await deps.closer.completeIfSettled(credential.taskId, WORKER_ACTOR);
   }
 
   async function callProvider(credential: Credential): Promise<RevokeOutcome | undefined> {
@@ -115,8 +128,8 @@ export function createRevokeCredential(deps: {
     return outcome ?? undefined;
   }
 
-  return async (ref, attempt) => {
-    const credential = await credentials.getInTask(ref.taskId, ref.credentialId);
+  return async (ref, attempt, bulk) => {
+    const credential = bulk?.credential ?? (await credentials.getInTask(ref.taskId, ref.credentialId));
     if (!credential || credential.state !== "revoking") return;
     if (attempt.stalls >= deps.maxStalls) {
       const message = `the workers revoking it died ${attempt.stalls} times (see the worker logs); not run again`;
@@ -141,6 +154,6 @@ export function createRevokeCredential(deps: {
       });
       throw err;
     }
-    await markRevoked(credential, outcome);
+    await markRevoked(credential, outcome, bulk === undefined);
   };
 }

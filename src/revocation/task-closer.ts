@@ -15,15 +15,27 @@ export interface CloseCause {
   revocation?: { id: string; selector: Record<string, string | boolean>; seq: number };
 }
 
+/** What a close moved, handed to its caller instead of queuing jobs (an emergency run revokes them itself). */
+export type CloseSink = (moved: { revoking: Credential[] }) => void;
+
 export interface TaskCloser {
   /**
    * Closes a task and its whole subtree: open → closing, every live credential → revoking (queued), and
    * → closed once they are all settled. Idempotent. Returns null for an unknown task. An emergency
    * revocation's cause is recorded on the descendants too; a plain close's note only on the task.
    */
-  closeTree(taskId: string, reason: CloseReason, actor: string, cause?: CloseCause): Promise<Task | null>;
-  /** Queues revocation of a closing task's unsettled credentials; expired ones are marked expired. */
-  revokeCredentialsOf(taskId: string, revokeReason: string, actor: string): Promise<number>;
+  closeTree(
+    taskId: string,
+    reason: CloseReason,
+    actor: string,
+    cause?: CloseCause,
+    sink?: CloseSink,
+  ): Promise<Task | null>;
+  /**
+   * Queues revocation of a closing task's unsettled credentials (or hands them to `sink`); expired ones are
+   * marked expired.
+   */
+  revokeCredentialsOf(taskId: string, revokeReason: string, actor: string, sink?: CloseSink): Promise<number>;
   /** Marks a closing task closed if every credential has settled. */
   completeIfSettled(taskId: string, actor: string): Promise<boolean>;
 }
@@ -81,7 +93,12 @@ export function createTaskCloser(deps: {
     return result.current === "revoking" ? "rearm" : null;
   }
 
-  async function revokeCredentialsOf(taskId: string, revokeReason: string, actor: string): Promise<number> {
+  async function revokeCredentialsOf(
+    taskId: string,
+    revokeReason: string,
+    actor: string,
+    sink?: CloseSink,
+  ): Promise<number> {
     const now = clock.now();
     const list = (await credentials.listForTask(taskId)).filter((c) => c.state !== "revoke_failed");
     const outcomes = await Promise.all(list.map((credential) => settle(credential, revokeReason, now)));
@@ -94,7 +111,15 @@ export function createTaskCloser(deps: {
     });
     // Recorded before queuing, so a fast worker's `credential.revoked` never precedes `credential.revoking`.
     await appendAll(events);
-    await deps.queue.enqueueRevocations(revoking.map((c) => ({ id: c.id, taskId })));
+    if (sink) {
+      // As the records now are: the moved ones carry this close's reason; re-armed ones kept their own.
+      sink({
+        revoking: list.flatMap((c, i): Credential[] => {
+          if (outcomes[i] === "revoking") return [{ ...c, state: "revoking", revokeReason }];
+          return outcomes[i] === "rearm" ? [{ ...c, state: "revoking" }] : [];
+        }),
+      });
+    } else await deps.queue.enqueueRevocations(revoking.map((c) => ({ id: c.id, taskId })));
     return revoking.length;
   }
 
@@ -103,6 +128,7 @@ export function createTaskCloser(deps: {
     reason: CloseReason,
     actor: string,
     cause: CloseCause = {},
+    sink?: CloseSink,
   ): Promise<Task | null> {
     const before = await tasks.beginClose(taskId, reason, clock.now());
     if (before === null) return null;
@@ -116,11 +142,11 @@ export function createTaskCloser(deps: {
         details: closingDetails(cause),
       });
       await deps.onClosing?.(taskId, actor);
-      await revokeCredentialsOf(taskId, reason, actor);
+      await revokeCredentialsOf(taskId, reason, actor, sink);
       if (reason !== "deadline") await deps.queue.cancelDeadline(taskId).catch(() => undefined);
     }
     const inherited = cause.revocation ? cause : {};
-    await Promise.all(children.map((child) => closeTree(child, "parent_closed", actor, inherited)));
+    await Promise.all(children.map((child) => closeTree(child, "parent_closed", actor, inherited, sink)));
     if (before === "open") await completeIfSettled(taskId, actor);
     return tasks.get(taskId);
   }

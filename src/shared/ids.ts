@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 
-export type IdPrefix = "tsk" | "crd" | "apr" | "rev" | "req";
+export type IdPrefix = "tsk" | "crd" | "apr" | "rev" | "req" | "ver";
 
 /** Opaque, URL-safe ids with a type prefix: 128 random bits in base64url. */
 export function newId(prefix: IdPrefix): string {

@@ -42,6 +42,34 @@ export async function hgetMany(
   });
 }
 
+/** HMGET of the same fields of many keys, in any slots, in one round trip (null where absent). */
+export async function hmgetMany(
+  redis: RedisClient,
+  keys: readonly string[],
+  fields: readonly string[],
+): Promise<(string | null)[][]> {
+  if (keys.length === 0) return [];
+  if (redis.isCluster) return Promise.all(keys.map((key) => redis.hmget(key, ...fields)));
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.hmget(key, ...fields);
+  return ((await pipeline.exec()) ?? []).map(([err, values]) => {
+    if (err) throw err;
+    return Array.isArray(values) ? values.map((v) => (typeof v === "string" ? v : null)) : [];
+  });
+}
+
+/** LRANGE 0 -1 of many lists, in any slots, in one round trip. */
+export async function lrangeMany(redis: RedisClient, keys: readonly string[]): Promise<string[][]> {
+  if (keys.length === 0) return [];
+  if (redis.isCluster) return Promise.all(keys.map((key) => redis.lrange(key, 0, -1)));
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.lrange(key, 0, -1);
+  return ((await pipeline.exec()) ?? []).map(([err, values]) => {
+    if (err) throw err;
+    return Array.isArray(values) ? values.filter((v): v is string => typeof v === "string") : [];
+  });
+}
+
 /** HGETALL inside a pipeline comes back untyped; it is an object of strings. */
 function toFields(value: unknown): Record<string, string> {
   if (value === null || typeof value !== "object") return {};

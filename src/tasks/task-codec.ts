@@ -50,6 +50,12 @@ export function encodeTask(task: Task): Record<string, string> {
     act_chain: JSON.stringify(task.actChain),
     /** Credentials not yet revoked, expired or failed; kept by the credential scripts. */
     unsettled: "0",
+    /**
+     * Credentials per state, kept by the credential scripts for the admin listing: `n_live` (pending or
+     * active; its presence marks a task that has the counts) and `n_<state>` for the others, written when
+     * first needed.
+     */
+    n_live: "0",
   };
   if (task.closingAt !== null) fields.closing_at = String(task.closingAt);
   if (task.closedAt !== null) fields.closed_at = String(task.closedAt);

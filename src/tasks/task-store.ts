@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { luaScript } from "../shared/lua-script.js";
 import type { RedisClient } from "../shared/redis.js";
-import { hgetallMany, inOrder } from "../shared/redis-batch.js";
+import { hgetallMany, inOrder, lrangeMany } from "../shared/redis-batch.js";
 import { decodeTask, encodeTask } from "./task-codec.js";
 import { taskKeys } from "./task-keys.js";
 import { BEGIN_CLOSE_SCRIPT, COMPLETE_CLOSE_SCRIPT } from "./task-scripts.js";
@@ -23,6 +23,8 @@ export interface TaskStore {
   get(taskId: string): Promise<Task | null>;
   getMany(taskIds: string[]): Promise<Task[]>;
   children(taskId: string): Promise<string[]>;
+  /** The children of many tasks, one round trip. */
+  childrenOf(taskIds: string[]): Promise<string[][]>;
   /** Moves an open task to closing. Returns the state it had before, or null if there is no such task. */
   beginClose(taskId: string, reason: CloseReason, now: number): Promise<TaskState | null>;
   /** Moves a closing task to closed; true when this call did it. */
@@ -32,7 +34,8 @@ export interface TaskStore {
   openTaskIds(): Promise<string[]>;
   /** Open task ids in deadline order from position `offset` (a cursor over the open index), at most `limit`. */
   openTaskPage(offset: number, limit: number): Promise<string[]>;
-  closingTaskIds(limit: number): Promise<string[]>;
+  /** Closing tasks in the order they began closing, from position `offset`, with when each began (ms). */
+  closingPage(offset: number, limit: number): Promise<{ id: string; since: number }[]>;
   /** Puts a task in the index its recorded state calls for (repairs a crash between a script and its index move). */
   reindex(task: Pick<Task, "id" | "state" | "deadline" | "closingAt">): Promise<void>;
   /** Drops index entries whose task record no longer exists. */
@@ -70,6 +73,7 @@ export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string })
     },
     getMany,
     children: (taskId) => redis.lrange(keys.children(taskId), 0, -1),
+    childrenOf: (taskIds) => lrangeMany(redis, taskIds.map(keys.children)),
     childCount: (taskId) => redis.llen(keys.children(taskId)),
     openCountOf: (owner, now) => redis.zcount(keys.openByOwner(owner), `(${now}`, "+inf"),
     async beginClose(taskId, reason, now) {
@@ -94,7 +98,13 @@ export function createTaskStore(deps: { redis: RedisClient; keyPrefix: string })
     openDueBy: (until, limit) => redis.zrangebyscore(keys.open, "-inf", String(until), "LIMIT", 0, limit),
     openTaskIds: () => redis.zrange(keys.open, "0", "-1"),
     openTaskPage: (offset, limit) => redis.zrange(keys.open, String(offset), String(offset + limit - 1)),
-    closingTaskIds: (limit) => redis.zrange(keys.closing, "0", String(limit - 1)),
+    async closingPage(offset, limit) {
+      const flat = await redis.zrange(keys.closing, String(offset), String(offset + limit - 1), "WITHSCORES");
+      const page: { id: string; since: number }[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2)
+        page.push({ id: flat[i] ?? "", since: Number(flat[i + 1]) });
+      return page;
+    },
     async reindex(task) {
       await Promise.all([
         task.state === "open"

@@ -5,6 +5,7 @@ import { createRequestCredential } from "../approvals/request-credential.js";
 import { createSealLock } from "../audit/audit-seal-lock.js";
 import { createSealNow } from "../audit/audit-seal-now.js";
 import { createAuditService } from "../audit/audit-service.js";
+import { createAuditVerifications } from "../audit/audit-verifications.js";
 import { createIssuerNamer } from "../auth/issuer-name.js";
 import { createRejectionSummary } from "../auth/rejection-summary.js";
 import { createRedisReplayGuard } from "../auth/replay-guard.js";
@@ -34,7 +35,7 @@ import { createEmergencyRevocation } from "../revocation/emergency-revocation.js
 import { createResolveCredential } from "../revocation/resolve-credential.js";
 import { createRetryRevocation } from "../revocation/retry-revocation.js";
 import { createRevocationRecordStore } from "../revocation/revocation-record-store.js";
-import { createTaskDetails } from "../tasks/task-details.js";
+import { createTaskDetails, createTaskSummaries } from "../tasks/task-details.js";
 import { createTaskService } from "../tasks/task-service.js";
 import type { CoreServices } from "./core-services.js";
 import type { Infrastructure } from "./infrastructure.js";
@@ -71,7 +72,7 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       records: createRevocationRecordStore({ redis, keyPrefix }),
       tasks,
       credentials,
-      closer,
+      queue,
       audit,
       clock,
     }),
@@ -80,7 +81,7 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
     rotateKeys: () => infra.signer.rotateKeys(),
     tasks,
     credentials,
-    describeTask,
+    summarizeTasks: createTaskSummaries({ tasks, credentials }),
     audit,
     clock,
   });
@@ -124,6 +125,15 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       sealNow: createSealNow({ lock: createSealLock({ redis, keyPrefix }), checkpoints: infra.checkpoints }),
       decide,
       clock,
+      verifications: createAuditVerifications({
+        redis,
+        keyPrefix,
+        clock,
+        audit,
+        checkpoints: infra.checkpoints,
+      }),
+      queue,
+      fullUpToEvents: config.audit.verify_full_up_to_events,
     }),
     evidence: createEvidenceService({
       tasks,

@@ -218,6 +218,97 @@ describe("hash-chained audit", () => {
   });
 });
 
+describe("verification of a long chain", () => {
+  /** A broker whose chain counts as long from its first event: GET verifies since the newest checkpoint. */
+  const longChain = (name: string) => busyBroker(name, { verify_full_up_to_events: 0 });
+  const checkpointed = (h: Harness, operator: string) =>
+    waitFor(
+      async () => {
+        const { checkpoints } = (await h.call("GET", "/v1/audit/checkpoints", { token: operator })).body;
+        return checkpoints.length > 1 ? checkpoints : null;
+      },
+      5_000,
+      "two checkpoints",
+    );
+
+  it("GET checks only from the newest checkpoint; the full walk is a job that still names an old edit", async () => {
+    const { h, operator } = await longChain("chain-since");
+    const checkpoints = await checkpointed(h, operator);
+    const c = chain(h);
+    try {
+      const entries = await c.entries();
+      const newest = (await h.call("GET", "/v1/audit/checkpoints", { token: operator })).body.checkpoints.at(
+        -1,
+      );
+      const since = await verify(h, operator);
+      expect(since, JSON.stringify(since)).toMatchObject({
+        valid: true,
+        scope: "since_checkpoint",
+        checkpoints: 1,
+        first_seq: newest.seq,
+      });
+      expect(since.events).toBeLessThan(entries.length);
+
+      // An edit before the newest checkpoint is outside that window, but the full walk names it.
+      const events = entries.map((e) => e.event);
+      const victim = events[1];
+      events[1] = { ...victim, actor: "ci:someone-else" };
+      await c.rewrite(events);
+      expect(newest.seq).toBeGreaterThan(victim.seq);
+      expect(checkpoints.length).toBeGreaterThan(1);
+      const started = await h.call("POST", "/v1/audit/verifications", { token: operator, body: {} });
+      expect(started.status, started.text).toBe(202);
+      expect(started.body).toMatchObject({ state: "running", actor: "ci:operator", result: null });
+      const done = await waitFor(
+        async () => {
+          const run = await h.call("GET", `/v1/audit/verifications/${started.body.verification_id}`, {
+            token: operator,
+          });
+          return run.body.state === "completed" ? run.body : null;
+        },
+        10_000,
+        "full verification",
+      );
+      expect(done.result).toMatchObject({
+        valid: false,
+        first_invalid: { seq: victim.seq, reason: expect.stringContaining("edited") },
+      });
+      expect(done.finished_at).toEqual(expect.any(String));
+      expect(
+        (await h.call("GET", "/v1/audit/verifications/ver_unknown0000000000", { token: operator })).status,
+      ).toBe(404);
+      expect(
+        (await h.call("POST", "/v1/audit/verifications", { token: await h.token("summariser") })).status,
+      ).toBe(403);
+    } finally {
+      c.close();
+    }
+  });
+
+  it("an edit after the newest checkpoint, or of its own event, is caught by the bounded check", async () => {
+    const { h, operator } = await longChain("chain-since-edit");
+    await checkpointed(h, operator);
+    const c = chain(h);
+    try {
+      const newest = (await h.call("GET", "/v1/audit/checkpoints", { token: operator })).body.checkpoints.at(
+        -1,
+      );
+      const entries = await c.entries();
+      const events = entries.map((e) => e.event);
+      const at = events.findIndex((e) => e.seq === newest.seq);
+      events[at] = { ...events[at], reason: "rewritten" };
+      await c.rewrite(events);
+      expect(await verify(h, operator)).toMatchObject({
+        valid: false,
+        scope: "since_checkpoint",
+        first_invalid: { seq: newest.seq },
+      });
+    } finally {
+      c.close();
+    }
+  });
+});
+
 describe("concurrent appenders", () => {
   it("two broker processes appending at once keep one valid chain", async () => {
     const h = await startHarness({ name: "chain-two" });

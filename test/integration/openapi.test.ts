@@ -456,7 +456,23 @@ describe("real responses validate against the document", () => {
     await call("GET", "/v1/audit", { token: operator, query: `limit=5&cursor=${page.body.next_cursor}` });
     await call("GET", "/v1/audit", { token: operator, query: `task_id=${task_id}&limit=1000` });
     expect((await call("GET", "/v1/audit/verify", { token: operator })).body.valid).toBe(true);
+    const since = await call("GET", "/v1/audit/verify", { token: operator, query: "scope=since_checkpoint" });
+    expect(since.body).toMatchObject({ valid: true, scope: "since_checkpoint", checkpoints: 1 });
     expect((await call("GET", "/v1/audit/checkpoints", { token: operator })).status).toBe(200);
+    const run = await call("POST", "/v1/audit/verifications", { token: operator });
+    expect(run.status).toBe(202);
+    const finished = await waitFor(
+      async () => {
+        const read = await call("GET", "/v1/audit/verifications/{verification_id}", {
+          token: operator,
+          params: { verification_id: run.body.verification_id },
+        });
+        return read.body.state === "completed" ? read.body : null;
+      },
+      10_000,
+      "full verification",
+    );
+    expect(finished.result).toMatchObject({ valid: true });
   });
 
   it("errors: 400, 401, 403, 404, 422 and 502 in the documented shape", async () => {

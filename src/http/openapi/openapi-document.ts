@@ -57,6 +57,7 @@ export const RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   AuditEvent: schemas.auditEventResponse,
   AuditPage: schemas.auditPageResponse,
   AuditVerification: schemas.auditVerifyResponse,
+  AuditVerificationRun: schemas.auditVerificationRunResponse,
   PublicJwk: schemas.publicJwk,
   Jwks: schemas.jwksResponse,
   Checkpoint: schemas.checkpointResponse,

@@ -7,6 +7,7 @@ import {
   adminRevocationsQuery,
   adminTasksQuery,
   auditQuery,
+  auditVerifyQuery,
   closeTaskBody,
   credentialRequestBody,
   introspectBody,
@@ -15,6 +16,7 @@ import {
   revocationBody,
   sealBody,
   taskTokenBody,
+  verificationBody,
 } from "../schemas.js";
 import { OAUTH_OPERATIONS } from "./oauth-operations.js";
 
@@ -363,8 +365,37 @@ export const OPERATIONS: Operation[] = [
     summary: "Check the hash chain and its signed checkpoints",
     auth: "workload",
     policyAction: "ReadAudit",
+    query: auditVerifyQuery,
+    description:
+      "Walks the whole chain while it is at most `audit.verify_full_up_to_events` long; past that (or with " +
+      "`scope=since_checkpoint`) only from the newest signed checkpoint to the head. `scope` says which.",
     responses: { 200: { component: "AuditVerification", description: "Valid, or the first invalid event" } },
-    errors: ["policy_denied"],
+    errors: ["invalid_request", "policy_denied"],
+  },
+  {
+    method: "post",
+    path: "/v1/audit/verifications",
+    operationId: "startAuditVerification",
+    tag: "audit",
+    summary: "Start a full walk of the chain as a job on the worker role",
+    auth: "workload",
+    policyAction: "ReadAudit",
+    body: { schema: verificationBody, component: "VerificationRequest", optional: true },
+    responses: { 202: { component: "AuditVerificationRun", description: "Queued" } },
+    errors: ["invalid_request", "policy_denied"],
+  },
+  {
+    method: "get",
+    path: "/v1/audit/verifications/{verification_id}",
+    operationId: "getAuditVerification",
+    tag: "audit",
+    summary: "Progress and result of a full walk of the chain",
+    auth: "workload",
+    policyAction: "ReadAudit",
+    responses: {
+      200: { component: "AuditVerificationRun", description: "Running, or completed with its result" },
+    },
+    errors: ["policy_denied", "not_found"],
   },
   {
     method: "get",

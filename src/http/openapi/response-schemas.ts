@@ -115,7 +115,28 @@ export const approvalResponse = z.object({
 
 const nextCursor = z.string().nullable().describe("Pass as `cursor` for the next page; null at the end");
 
-export const taskListResponse = z.object({ tasks: z.array(taskResponse), next_cursor: nextCursor });
+const count = z.number().int().min(0);
+export const taskSummaryResponse = taskResponse
+  .omit({ credentials: true })
+  .extend({
+    credential_counts: z
+      .object({
+        live: count.describe(
+          "pending or active, as recorded (one past its expiry counts until marked expired)",
+        ),
+        revoking: count,
+        revoked: count,
+        expired: count,
+        revoke_failed: count,
+        failed: count,
+        resolved: count,
+        total: count,
+      })
+      .describe("The task's credentials per state (kept as they change; the listing never reads them)"),
+  })
+  .describe("A task in the admin listing: the task object with its credentials counted, not listed.");
+
+export const taskListResponse = z.object({ tasks: z.array(taskSummaryResponse), next_cursor: nextCursor });
 export const credentialListResponse = z.object({
   credentials: z.array(credentialResponse),
   next_cursor: nextCursor,
@@ -187,7 +208,7 @@ export const auditEventResponse = z.object({
 
 export const auditPageResponse = z.object({ events: z.array(auditEventResponse), next_cursor: nextCursor });
 
-export const auditVerifyResponse = z.union([
+const verifyResult = z.union([
   z.object({
     valid: z.literal(true),
     events: z.number().int(),
@@ -202,6 +223,33 @@ export const auditVerifyResponse = z.union([
     first_invalid: z.object({ seq: z.number().int(), reason: z.string() }),
   }),
 ]);
+const verifyScope = z
+  .enum(["full", "since_checkpoint"])
+  .describe("What was walked: the whole chain, or from the newest signed checkpoint to the head");
+export const auditVerifyResponse = z.union([
+  verifyResult.options[0].extend({ scope: verifyScope }),
+  verifyResult.options[1].extend({ scope: verifyScope }),
+]);
+
+export const auditVerificationRunResponse = z
+  .object({
+    verification_id: z.string().describe("`ver_…`"),
+    state: z.enum(["running", "completed"]),
+    actor: principalId,
+    started_at: time,
+    finished_at: nullableTime,
+    progress: z.object({
+      events: z.number().int().describe("Events examined so far (updated every 10,000)"),
+      last_seq: z.number().int().nullable(),
+      head_seq: z
+        .number()
+        .int()
+        .nullable()
+        .describe("The head the walk runs to; null until the worker starts"),
+    }),
+    result: verifyResult.nullable().describe("The outcome once `completed`, as a full GET /v1/audit/verify"),
+  })
+  .describe("A full walk of the audit chain, run as a job on the worker role (kept 7 days).");
 
 export const publicJwk = z.object({
   kty: z.enum(["EC", "OKP"]),

@@ -10,7 +10,7 @@ import {
   revocationBody,
 } from "../schemas.js";
 import { parseInput } from "../validate.js";
-import { credentialView, taskView } from "../views.js";
+import { credentialView, taskSummaryView } from "../views.js";
 
 /** `/v1/admin`: parse → the admin service (which decides) → view. */
 export function adminRoutes(deps: { admin: AdminService; clock: Clock }): Router {
@@ -37,7 +37,7 @@ export function adminRoutes(deps: { admin: AdminService; clock: Clock }): Router
     const page = await admin.listTasks(principalOf(req), parseInput(adminTasksQuery, req.query, "query"));
     const now = deps.clock.now();
     res.json({
-      tasks: page.items.map((item) => taskView(item.task, item.credentials, item.children, now)),
+      tasks: page.items.map((item) => taskSummaryView(item, now)),
       next_cursor: page.nextCursor,
     });
   });

@@ -2,19 +2,28 @@ import { readFileSync } from "node:fs";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { z } from "zod";
 import type { AuditPage } from "../../../src/audit/audit-log.js";
+import type { VerificationStatus } from "../../../src/audit/audit-verifications.js";
 import type { VerifyResult } from "../../../src/audit/audit-verify.js";
 import { RESPONSE_COMPONENTS, requestComponents } from "../../../src/http/openapi/openapi-document.js";
 import { OPERATIONS } from "../../../src/http/openapi/operations.js";
 import type {
   approvalResponse,
   auditPageResponse,
+  auditVerificationRunResponse,
   auditVerifyResponse,
   credentialResponse,
   issuedCredentialResponse,
   revocationStatusResponse,
   taskResponse,
+  taskSummaryResponse,
 } from "../../../src/http/openapi/response-schemas.js";
-import type { approvalView, credentialView, issuedView, taskView } from "../../../src/http/views.js";
+import type {
+  approvalView,
+  credentialView,
+  issuedView,
+  taskSummaryView,
+  taskView,
+} from "../../../src/http/views.js";
 import type { RevocationStatus } from "../../../src/revocation/emergency-revocation.js";
 
 const API_DOC = readFileSync(new URL("../../../docs/api.md", import.meta.url), "utf8");
@@ -54,7 +63,11 @@ describe("the response schemas and the views", () => {
       Omit<z.output<typeof approvalResponse>, "state">
     >();
     expectTypeOf<RevocationStatus>().toExtend<z.output<typeof revocationStatusResponse>>();
-    expectTypeOf<VerifyResult>().toExtend<z.output<typeof auditVerifyResponse>>();
+    expectTypeOf<VerifyResult & { scope: "full" | "since_checkpoint" }>().toExtend<
+      z.output<typeof auditVerifyResponse>
+    >();
+    expectTypeOf<ReturnType<typeof taskSummaryView>>().toExtend<z.output<typeof taskSummaryResponse>>();
+    expectTypeOf<VerificationStatus>().toExtend<z.output<typeof auditVerificationRunResponse>>();
     expectTypeOf<AuditPage>().toExtend<z.output<typeof auditPageResponse>>();
   });
 });
