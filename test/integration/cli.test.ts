@@ -6,22 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashEvent } from "../../src/audit/audit-chain.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
 import { type Faults, newFaults, withFaults } from "../support/faulty-provider.js";
-import { TEST_POLICY } from "../support/test-policy.js";
+import { TEST_POLICY_WITH_APPROVALS } from "../support/test-policy.js";
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/credbroker.js");
 /** Each CLI run starts a process that loads the TypeScript sources: allow for a loaded machine. */
 const SLOW = 120_000;
 
-const POLICY = `${TEST_POLICY}
-@id("write-needs-approval")
-@approval("required")
-forbid (principal, action == Credbroker::Action::"RequestCredential", resource)
-when { context.scopes.contains("tickets:write") && !context.approved };
-
-@id("approvers")
-permit (principal, action == Credbroker::Action::"Approve", resource)
-when { principal.subject like "approver*" };
-`;
+const POLICY = TEST_POLICY_WITH_APPROVALS;
 
 let h: Harness;
 let dir: string;

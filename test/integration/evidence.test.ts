@@ -3,21 +3,12 @@ import { reportShapeProblem } from "../../src/evidence/evidence-schema.js";
 import type { EvidenceReport } from "../../src/evidence/evidence-types.js";
 import { expectApiError } from "../support/api-errors.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
-import { TEST_POLICY } from "../support/test-policy.js";
+import { TEST_POLICY_WITH_APPROVALS } from "../support/test-policy.js";
 
 const EVIL_INTENT = `<script>alert("evidence")</script> triage tickets`;
 
 /** The usual test policy, plus the copilot pattern: writing tickets needs a human approver. */
-const POLICY = `${TEST_POLICY}
-@id("write-needs-approval")
-@approval("required")
-forbid (principal, action == Credbroker::Action::"RequestCredential", resource)
-when { context.scopes.contains("tickets:write") && !context.approved };
-
-@id("approvers")
-permit (principal, action == Credbroker::Action::"Approve", resource)
-when { principal.subject like "approver*" };
-`;
+const POLICY = TEST_POLICY_WITH_APPROVALS;
 
 let h: Harness;
 let planner: string;

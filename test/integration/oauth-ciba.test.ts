@@ -2,7 +2,7 @@ import { decodeJwt } from "jose";
 import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Harness, startHarness, waitFor } from "../support/broker-harness.js";
-import { TEST_POLICY } from "../support/test-policy.js";
+import { TEST_POLICY_WITH_APPROVALS } from "../support/test-policy.js";
 
 /**
  * Approvals over CIBA poll mode at the token endpoint: a held JWT-bearer request answers an `auth_req_id`
@@ -15,16 +15,7 @@ const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const CIBA = "urn:openid:params:grant-type:ciba";
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const TICKETS = "https://tickets.internal";
-const POLICY = `${TEST_POLICY}
-@id("write-needs-approval")
-@approval("required")
-forbid (principal, action == Credbroker::Action::"RequestCredential", resource)
-when { context.scopes.contains("tickets:write") && !context.approved };
-
-@id("approvers")
-permit (principal, action == Credbroker::Action::"Approve", resource)
-when { principal.subject like "approver*" };
-`;
+const POLICY = TEST_POLICY_WITH_APPROVALS;
 
 let h: Harness;
 let publicUrl: string;

@@ -12,7 +12,7 @@ import { type BrokerErrorCode, errorStatus } from "../../src/shared/errors.js";
 import { type ApiResponse, type Harness, startHarness, waitFor } from "../support/broker-harness.js";
 import { type Faults, newFaults, withFaults } from "../support/faulty-provider.js";
 import { type Schema, validate } from "../support/json-schema.js";
-import { TEST_POLICY } from "../support/test-policy.js";
+import { TEST_POLICY_WITH_APPROVALS } from "../support/test-policy.js";
 
 /**
  * The OpenAPI document (GET /openapi.json) against the running broker: it documents exactly the routes the
@@ -21,16 +21,7 @@ import { TEST_POLICY } from "../support/test-policy.js";
  * the zod schemas they were generated from.
  */
 
-const POLICY = `${TEST_POLICY}
-@id("write-needs-approval")
-@approval("required")
-forbid (principal, action == Credbroker::Action::"RequestCredential", resource)
-when { context.scopes.contains("tickets:write") && !context.approved };
-
-@id("approvers")
-permit (principal, action == Credbroker::Action::"Approve", resource)
-when { principal.subject like "approver*" };
-`;
+const POLICY = TEST_POLICY_WITH_APPROVALS;
 
 const RS_SECRET = "openapi-rs-secret-0123456789abcdef";
 const PUBLIC_URL = "http://127.0.0.1:1";

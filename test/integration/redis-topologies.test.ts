@@ -9,7 +9,7 @@ import {
   startSentinel,
   startStandalone,
 } from "../support/redis-servers.js";
-import { TEST_POLICY } from "../support/test-policy.js";
+import { TEST_POLICY_WITH_APPROVALS } from "../support/test-policy.js";
 
 /*
  * The whole broker (api + worker) on each Redis topology it supports, against redis-server processes this
@@ -22,16 +22,7 @@ const missing = redisServerMissing();
 if (missing) console.warn(`skipping the Redis topology tests: ${missing}`);
 
 /** The test policy plus an approval rule, so approvals are written on every topology too. */
-const POLICY = `${TEST_POLICY}
-@id("write-needs-approval")
-@approval("required")
-forbid (principal, action == Credbroker::Action::"RequestCredential", resource)
-when { context.scopes.contains("tickets:write") && !context.approved };
-
-@id("approvers")
-permit (principal, action == Credbroker::Action::"Approve", resource)
-when { principal.subject like "approver*" };
-`;
+const POLICY = TEST_POLICY_WITH_APPROVALS;
 
 interface Topology {
   name: string;

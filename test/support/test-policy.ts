@@ -32,3 +32,15 @@ when { principal.audiences.contains(context.audience) };
 @id("no-blocked-agent")
 forbid (principal, action, resource) when { principal.subject == "blocked" };
 `;
+
+/** The test policy plus the copilot pattern: writing tickets needs a human approver (`approver*`). */
+export const TEST_POLICY_WITH_APPROVALS = `${TEST_POLICY}
+@id("write-needs-approval")
+@approval("required")
+forbid (principal, action == Credbroker::Action::"RequestCredential", resource)
+when { context.scopes.contains("tickets:write") && !context.approved };
+
+@id("approvers")
+permit (principal, action == Credbroker::Action::"Approve", resource)
+when { principal.subject like "approver*" };
+`;
