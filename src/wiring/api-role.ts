@@ -32,6 +32,7 @@ import { createRetryRevocation } from "../revocation/retry-revocation.js";
 import { createRevocationRecordStore } from "../revocation/revocation-record-store.js";
 import { createTaskDetails } from "../tasks/task-details.js";
 import { createTaskService } from "../tasks/task-service.js";
+import { buildConsoleRoutes } from "./console-wiring.js";
 import type { CoreServices } from "./core-services.js";
 import type { Infrastructure } from "./infrastructure.js";
 import { buildResourceServerAuthenticator } from "./resource-servers.js";
@@ -189,6 +190,7 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       jwksRoute(infra.signer),
       openApiRoute(buildOpenApiDocument({ publicUrl: config.server.public_url })),
       ...extraPublicRoutes,
+      ...buildConsoleRoutes(infra, core, services),
     ],
     clientRoutes: [
       { path: "/introspect", router: introspectRoute({ introspection: services.introspection }) },

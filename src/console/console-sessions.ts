@@ -1,0 +1,126 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import type { Principal } from "../auth/principal.js";
+import type { RedisClient } from "../shared/redis.js";
+import { consoleKeys } from "./console-keys.js";
+
+/** A signed-in human: the principal the console acts as, and the session's own times (epoch ms). */
+export interface ConsoleSession {
+  principal: Principal;
+  createdAt: number;
+  lastSeenAt: number;
+}
+
+/** Why a session cookie was not accepted. */
+export type SessionEnd = "missing" | "unknown" | "idle" | "absolute";
+
+/** A sign-in in progress, kept until the IdP redirects back (10 minutes at most). */
+export interface PendingLogin {
+  state: string;
+  nonce: string;
+  returnTo: string;
+}
+
+const LOGIN_TTL_MS = 600_000;
+
+const storedPrincipal = z.object({
+  id: z.string(),
+  issuer: z.string(),
+  subject: z.string(),
+  kind: z.literal("oidc"),
+  claims: z.record(z.string(), z.unknown()),
+  tags: z.record(z.string(), z.string()),
+});
+const storedLogin = z.object({ state: z.string(), nonce: z.string(), returnTo: z.string() });
+
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+/** A new browser secret: 32 random bytes, base64url. */
+export const newSecret = (): string => randomBytes(32).toString("base64url");
+
+/** The CSRF token of a session: derived from the session secret, so only its holder can know it. */
+export const csrfTokenOf = (sessionId: string): string =>
+  createHash("sha256").update(`credbroker-console-csrf\0${sessionId}`).digest("base64url");
+
+/** The PKCE verifier of a sign-in: derived from the login cookie, never stored. */
+export const pkceVerifierOf = (loginId: string): string =>
+  createHash("sha256").update(`credbroker-console-pkce\0${loginId}`).digest("base64url");
+
+export function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Console sessions in Redis, keyed by a hash of the cookie (a Redis dump holds no usable session). A
+ * session ends after `idleMs` without a request or `absoluteMs` after sign-in, whichever comes first; the
+ * key's TTL follows the nearer of the two, and the times are checked on every read as well.
+ */
+export function createConsoleSessions(deps: {
+  redis: RedisClient;
+  keyPrefix: string;
+  idleMs: number;
+  absoluteMs: number;
+  now: () => number;
+}) {
+  const keys = consoleKeys(deps.keyPrefix);
+  const ttlMs = (createdAt: number, now: number) =>
+    Math.max(1, Math.min(deps.idleMs, createdAt + deps.absoluteMs - now));
+
+  async function create(principal: Principal): Promise<string> {
+    const sessionId = newSecret();
+    const now = deps.now();
+    const key = keys.session(sha256(sessionId));
+    const stored = storedPrincipal.parse(principal);
+    await deps.redis
+      .multi()
+      .hset(key, { principal: JSON.stringify(stored), created: String(now), seen: String(now) })
+      .pexpire(key, ttlMs(now, now))
+      .exec();
+    return sessionId;
+  }
+
+  /** The session behind a cookie, touched (its idle timer restarts), or why there is none. */
+  async function touch(sessionId: string | undefined): Promise<ConsoleSession | SessionEnd> {
+    if (!sessionId) return "missing";
+    const key = keys.session(sha256(sessionId));
+    const raw = await deps.redis.hgetall(key);
+    if (!raw.principal || !raw.created || !raw.seen) return "unknown";
+    const now = deps.now();
+    const createdAt = Number(raw.created);
+    const lastSeenAt = Number(raw.seen);
+    const ended: SessionEnd | null =
+      now - createdAt >= deps.absoluteMs ? "absolute" : now - lastSeenAt >= deps.idleMs ? "idle" : null;
+    if (ended) {
+      await deps.redis.del(key);
+      return ended;
+    }
+    await deps.redis.multi().hset(key, "seen", String(now)).pexpire(key, ttlMs(createdAt, now)).exec();
+    const principal: Principal = storedPrincipal.parse(JSON.parse(raw.principal));
+    return { principal, createdAt, lastSeenAt: now };
+  }
+
+  async function end(sessionId: string | undefined): Promise<void> {
+    if (sessionId) await deps.redis.del(keys.session(sha256(sessionId)));
+  }
+
+  async function beginLogin(login: PendingLogin): Promise<string> {
+    const loginId = newSecret();
+    await deps.redis.set(keys.login(sha256(loginId)), JSON.stringify(login), "PX", LOGIN_TTL_MS);
+    return loginId;
+  }
+
+  /** Takes a pending sign-in once (a replayed callback finds nothing). */
+  async function takeLogin(loginId: string | undefined): Promise<PendingLogin | null> {
+    if (!loginId) return null;
+    const raw = await deps.redis.getdel(keys.login(sha256(loginId)));
+    if (!raw) return null;
+    const parsed = storedLogin.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  }
+
+  return { create, touch, end, beginLogin, takeLogin };
+}
+
+export type ConsoleSessions = ReturnType<typeof createConsoleSessions>;

@@ -1,0 +1,43 @@
+import type { Router } from "express";
+import type { AdminService } from "../admin/admin-service.js";
+import type { ListApprovals } from "../approvals/approval-listing.js";
+import { createApprovalQueue } from "../approvals/approval-queue.js";
+import type { AuditService } from "../audit/audit-service.js";
+import { consoleRouter } from "../console/console-router.js";
+import type { EvidenceService } from "../evidence/evidence-service.js";
+import type { CoreServices } from "./core-services.js";
+import type { Infrastructure } from "./infrastructure.js";
+
+/** The web console's routes (docs/console.md), or none when `console` is absent or disabled. */
+export function buildConsoleRoutes(
+  infra: Infrastructure,
+  core: CoreServices,
+  services: {
+    admin: AdminService;
+    listApprovals: ListApprovals;
+    auditService: AuditService;
+    evidence: EvidenceService;
+  },
+): Router[] {
+  const settings = infra.config.console;
+  if (!settings?.enabled) return [];
+  return [
+    consoleRouter({
+      console: settings,
+      publicUrl: infra.config.server.public_url,
+      env: infra.env,
+      redis: infra.redis,
+      keyPrefix: infra.keyPrefix,
+      logger: infra.logger,
+      services: {
+        admin: services.admin,
+        approvals: core.approvals,
+        approvalQueue: createApprovalQueue({ listApprovals: services.listApprovals, tasks: infra.tasks }),
+        auditService: services.auditService,
+        evidence: services.evidence,
+        clock: infra.clock,
+        refreshMs: Math.round(settings.refresh_seconds * 1000),
+      },
+    }),
+  ];
+}
