@@ -4,11 +4,12 @@
  */
 export const CONSOLE_JS = `"use strict";
 (function () {
-  function pad(n) { return n < 10 ? "0" + n : String(n); }
+  // Countdown texts change every second; they alone never make a live region re-render.
+  function stable(text) { return text.replace(/(<time[^>]*>)[^<]*(</time>)/g, "$1$2"); }
   function format(seconds) {
     if (seconds <= 0) return "passed";
     var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    return h > 0 ? h + "h " + m + "m" : m > 0 ? m + "m " + pad(s) + "s" : s + "s";
+    return h > 0 ? h + "h " + m + "m" : m > 0 ? m + "m " + s + "s" : s + "s";
   }
   function tick() {
     var now = Date.now();
@@ -23,6 +24,7 @@ export const CONSOLE_JS = `"use strict";
     var url = el.getAttribute("data-live-url");
     var every = Number(el.getAttribute("data-refresh-ms")) || 3000;
     var busy = false;
+    el.setAttribute("data-last", stable(el.innerHTML));
     function refresh() {
       if (busy || document.hidden || el.querySelector("[data-final]")) return;
       busy = true;
@@ -32,9 +34,9 @@ export const CONSOLE_JS = `"use strict";
           return res.ok ? res.text() : null;
         })
         .then(function (text) {
-          if (text !== null && text !== el.getAttribute("data-last")) {
+          if (text !== null && stable(text) !== el.getAttribute("data-last")) {
             var focused = document.activeElement && el.contains(document.activeElement);
-            if (!focused) { el.innerHTML = text; el.setAttribute("data-last", text); }
+            if (!focused) { el.innerHTML = text; el.setAttribute("data-last", stable(text)); tick(); }
           }
         })
         .catch(function () {})

@@ -33,6 +33,8 @@ export function sendPage(
     .status(input.status ?? 200)
     .set("content-security-policy", CONSOLE_CSP)
     .set("cache-control", "no-store")
+    // Same-origin referrers, so the browser sends a real Origin with each form (no-referrer sends "null").
+    .set("referrer-policy", "same-origin")
     .type("html")
     .send(
       layout({

@@ -97,9 +97,12 @@ function describe(err: unknown): string {
   if (err instanceof client.AuthorizationResponseError) return `The identity provider said: ${err.error}.`;
   if (err instanceof client.ResponseBodyError) return `The token endpoint refused the code (${err.error}).`;
   if (err instanceof Error) {
-    if (/state/i.test(err.message)) return "The sign-in response's state does not match this browser's.";
-    if (/nonce/i.test(err.message)) return "The ID token's nonce does not match this sign-in.";
-    return `The sign-in response was not accepted: ${err.message.slice(0, 200)}`;
+    // openid-client wraps the check that failed; its cause names it (never a token value).
+    const cause = err.cause instanceof Error ? err.cause.message : "";
+    const text = `${err.message} ${cause}`;
+    if (/"state"/.test(text)) return "The sign-in response's state does not match this browser's sign-in.";
+    if (/"nonce"/.test(text)) return "The ID token's nonce does not match this sign-in.";
+    return `The sign-in response was not accepted: ${(cause || err.message).slice(0, 200)}.`;
   }
   return "The sign-in response was not accepted.";
 }

@@ -34,8 +34,11 @@ interface PendingCode {
 }
 
 const CODE_TTL_MS = 60_000;
-const PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** The sign-in form posts here and is redirected to a client: both must be allowed form targets. */
+const pageCsp = (clients: DevOidcClient[]): string => {
+  const origins = [...new Set(clients.flatMap((c) => c.redirectUris.map((uri) => new URL(uri).origin)))];
+  return `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${origins.join(" ")}; frame-ancestors 'none'; base-uri 'none'`;
+};
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -61,6 +64,7 @@ export function devLoginRoutes(issuerUrl: string, options: DevLoginOptions): Rou
   const codes = new Map<string, PendingCode>();
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: "16kb" });
+  const PAGE_CSP = pageCsp(options.clients);
 
   const fail = (res: Response, status: number, message: string) =>
     res

@@ -29,6 +29,8 @@ export interface HarnessOptions {
    * test Redis; `close()` then leaves the keys to the test, which owns those servers.
    */
   redis?: Record<string, unknown>;
+  /** Listen on this port instead of a free one (for a `server.public_url` known before the start). */
+  port?: number;
 }
 
 export interface Harness {
@@ -109,7 +111,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   });
-  const port = broker.app ? await broker.listen(0, "127.0.0.1") : 0;
+  const port = broker.app ? await broker.listen(options.port ?? 0, "127.0.0.1") : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
 
   return {
