@@ -5,7 +5,7 @@
 export const CONSOLE_JS = `"use strict";
 (function () {
   // Countdown texts change every second; they alone never make a live region re-render.
-  function stable(text) { return text.replace(/(<time[^>]*>)[^<]*(</time>)/g, "$1$2"); }
+  function stable(text) { return text.replace(/(<time[^>]*>)[^<]*(<[/]time>)/g, "$1$2"); }
   function format(seconds) {
     if (seconds <= 0) return "passed";
     var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;

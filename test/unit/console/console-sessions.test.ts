@@ -1,0 +1,78 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Principal } from "../../../src/auth/principal.js";
+import { consoleKeys } from "../../../src/console/console-keys.js";
+import { createConsoleSessions, csrfTokenOf, pkceVerifierOf } from "../../../src/console/console-sessions.js";
+import { deleteByPrefix, TEST_REDIS_URL, uniquePrefix } from "../../support/redis-keys.js";
+
+const prefix = uniquePrefix("console-sessions");
+let redis: Redis;
+let now = 1_000_000;
+const principal: Principal = {
+  id: "corp:alice",
+  issuer: "corp",
+  subject: "alice",
+  kind: "oidc",
+  claims: { email: "alice@example.com" },
+  tags: { email: "alice@example.com" },
+};
+const sessions = () =>
+  createConsoleSessions({ redis, keyPrefix: prefix, idleMs: 60_000, absoluteMs: 300_000, now: () => now });
+
+beforeAll(() => {
+  redis = new Redis(TEST_REDIS_URL);
+});
+afterAll(async () => {
+  await deleteByPrefix(TEST_REDIS_URL, prefix);
+  redis.disconnect();
+});
+
+describe("console sessions", () => {
+  it("keeps only a hash of the session id in Redis, with a TTL", async () => {
+    const id = await sessions().create(principal);
+    const keys = await redis.keys(`${prefix}:console:session:*`);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).not.toContain(id);
+    expect(JSON.stringify(await redis.hgetall(keys[0] ?? ""))).not.toContain(id);
+    expect(await redis.pttl(keys[0] ?? "")).toBeGreaterThan(0);
+    const touched = await sessions().touch(id);
+    expect(touched).toMatchObject({ principal: { id: "corp:alice", tags: { email: "alice@example.com" } } });
+  });
+
+  it("ends a session after the idle timeout, and after the absolute timeout even when used", async () => {
+    const idle = await sessions().create(principal);
+    now += 60_000;
+    expect(await sessions().touch(idle)).toBe("idle");
+    expect(await sessions().touch(idle)).toBe("unknown");
+
+    const busy = await sessions().create(principal);
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      now += 50_000; // never idle, but the sixth touch is 300 s after sign-in
+      const result = await sessions().touch(busy);
+      seen.push(typeof result === "string" ? result : "alive");
+    }
+    expect(seen).toEqual(["alive", "alive", "alive", "alive", "alive", "absolute"]);
+  });
+
+  it("ends a session on sign-out; an unknown or missing cookie has none", async () => {
+    const id = await sessions().create(principal);
+    await sessions().end(id);
+    expect(await sessions().touch(id)).toBe("unknown");
+    expect(await sessions().touch(undefined)).toBe("missing");
+    expect(await sessions().touch("made-up")).toBe("unknown");
+  });
+
+  it("hands a pending sign-in out once", async () => {
+    const loginId = await sessions().beginLogin({ state: "s", nonce: "n", returnTo: "/console/" });
+    expect(await redis.exists(consoleKeys(prefix).login(loginId))).toBe(0);
+    expect(await sessions().takeLogin(loginId)).toEqual({ state: "s", nonce: "n", returnTo: "/console/" });
+    expect(await sessions().takeLogin(loginId)).toBeNull();
+  });
+
+  it("derives the CSRF token and PKCE verifier from the browser's secrets, distinct per secret", () => {
+    expect(csrfTokenOf("a")).not.toBe(csrfTokenOf("b"));
+    expect(csrfTokenOf("a")).not.toBe(pkceVerifierOf("a"));
+    expect(pkceVerifierOf("a")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
