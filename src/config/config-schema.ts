@@ -135,8 +135,8 @@ const consoleSchema = z
         /** Env var holding the client secret (never in the file). */
         client_secret_env: z.string().default("CREDBROKER_CONSOLE_CLIENT_SECRET"),
         scopes: z.array(z.string().min(1)).default(["openid", "profile", "email"]),
-        /** ID-token claims kept on the signed-in principal (others are dropped); they become policy tags. */
-        allowed_claims: z.array(z.string().min(1)).default(["email", "preferred_username", "name", "groups"]),
+        /** ID-token claims kept on the signed-in principal (others are dropped); scalar ones become policy tags. */
+        allowed_claims: z.array(z.string().min(1)).default(["email", "preferred_username", "name"]),
         /** The IdP's ID-token signing algorithm. */
         id_token_alg: z.enum(ASSERTION_ALGORITHMS).default("RS256"),
       })
