@@ -1,4 +1,5 @@
 import { Router } from "express";
+import type { AuditLog } from "../audit/audit-log.js";
 import type { BrokerConfig } from "../config/config-schema.js";
 import type { RedisClient } from "../shared/redis.js";
 import { approvalPages } from "./console-approvals.js";
@@ -21,6 +22,7 @@ export interface ConsoleDeps {
   redis: RedisClient;
   keyPrefix: string;
   services: ConsoleServices;
+  audit: Pick<AuditLog, "append">;
   logger: { error(obj: object, msg: string): void };
 }
 
@@ -40,6 +42,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
     idleMs: session.idle_timeout_seconds * 1000,
     absoluteMs: session.absolute_timeout_seconds * 1000,
     now: () => deps.services.clock.now(),
+    audit: deps.audit,
   });
   const inner = Router();
   inner.get("/static/console.js", (_req, res) => {

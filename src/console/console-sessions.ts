@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import type { AuditLog } from "../audit/audit-log.js";
 import type { Principal } from "../auth/principal.js";
 import type { RedisClient } from "../shared/redis.js";
 import { consoleKeys } from "./console-keys.js";
@@ -63,16 +64,32 @@ export function createConsoleSessions(deps: {
   idleMs: number;
   absoluteMs: number;
   now: () => number;
+  /** Sign-ins and session ends are audited (`console.signed_in`, `console.signed_out`). */
+  audit: Pick<AuditLog, "append">;
 }) {
   const keys = consoleKeys(deps.keyPrefix);
+  const ref = (sessionHash: string) => sha256(sessionHash).slice(0, 16);
+  const recordEnd = (actor: string, sessionHash: string, reason: "sign_out" | "idle" | "absolute") =>
+    deps.audit.append({
+      type: "console.signed_out",
+      actor,
+      details: { session_ref: ref(sessionHash), reason },
+    });
   const ttlMs = (createdAt: number, now: number) =>
     Math.max(1, Math.min(deps.idleMs, createdAt + deps.absoluteMs - now));
 
   async function create(principal: Principal): Promise<string> {
     const sessionId = newSecret();
     const now = deps.now();
-    const key = keys.session(sha256(sessionId));
+    const hash = sha256(sessionId);
+    const key = keys.session(hash);
     const stored = storedPrincipal.parse(principal);
+    // Audited first: a session nobody recorded never exists.
+    await deps.audit.append({
+      type: "console.signed_in",
+      actor: principal.id,
+      details: { session_ref: ref(hash), absolute_timeout_seconds: Math.round(deps.absoluteMs / 1000) },
+    });
     await deps.redis
       .multi()
       .hset(key, { principal: JSON.stringify(stored), created: String(now), seen: String(now) })
@@ -84,7 +101,8 @@ export function createConsoleSessions(deps: {
   /** The session behind a cookie, touched (its idle timer restarts), or why there is none. */
   async function touch(sessionId: string | undefined): Promise<ConsoleSession | SessionEnd> {
     if (!sessionId) return "missing";
-    const key = keys.session(sha256(sessionId));
+    const hash = sha256(sessionId);
+    const key = keys.session(hash);
     const raw = await deps.redis.hgetall(key);
     if (!raw.principal || !raw.created || !raw.seen) return "unknown";
     const now = deps.now();
@@ -92,17 +110,23 @@ export function createConsoleSessions(deps: {
     const lastSeenAt = Number(raw.seen);
     const ended: SessionEnd | null =
       now - createdAt >= deps.absoluteMs ? "absolute" : now - lastSeenAt >= deps.idleMs ? "idle" : null;
+    const principal: Principal = storedPrincipal.parse(JSON.parse(raw.principal));
     if (ended) {
-      await deps.redis.del(key);
+      // Only the request that deletes the session records its end.
+      if ((await deps.redis.del(key)) === 1) await recordEnd(principal.id, hash, ended);
       return ended;
     }
     await deps.redis.multi().hset(key, "seen", String(now)).pexpire(key, ttlMs(createdAt, now)).exec();
-    const principal: Principal = storedPrincipal.parse(JSON.parse(raw.principal));
     return { principal, createdAt, lastSeenAt: now };
   }
 
   async function end(sessionId: string | undefined): Promise<void> {
-    if (sessionId) await deps.redis.del(keys.session(sha256(sessionId)));
+    if (!sessionId) return;
+    const hash = sha256(sessionId);
+    const raw = await deps.redis.hget(keys.session(hash), "principal");
+    if ((await deps.redis.del(keys.session(hash))) === 1 && raw) {
+      await recordEnd(storedPrincipal.parse(JSON.parse(raw)).id, hash, "sign_out");
+    }
   }
 
   async function beginLogin(login: PendingLogin): Promise<string> {

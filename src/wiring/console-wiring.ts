@@ -29,6 +29,7 @@ export function buildConsoleRoutes(
       redis: infra.redis,
       keyPrefix: infra.keyPrefix,
       logger: infra.logger,
+      audit: infra.audit,
       services: {
         admin: services.admin,
         approvals: core.approvals,

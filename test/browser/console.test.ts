@@ -290,6 +290,18 @@ describe("the web console in a real browser", () => {
     await approver.getByRole("status").filter({ hasText: "You are signed out" }).waitFor();
     await approver.goto(`${base}/console/approvals`);
     await approver.getByRole("link", { name: "Sign in with dev" }).waitFor();
+    const audit = await h.call("GET", "/v1/audit?limit=1000", { token: await workload("operator") });
+    const sessions = audit.body.events.filter(
+      (e: { type: string; actor: string }) => e.type.startsWith("console.") && e.actor === "dev:approver",
+    );
+    expect(sessions.map((e: { type: string }) => e.type)).toEqual([
+      "console.signed_in",
+      "console.signed_out",
+    ]);
+    expect(sessions[1].details).toMatchObject({
+      reason: "sign_out",
+      session_ref: sessions[0].details.session_ref,
+    });
   });
 
   it("an expired session gets a clear page and its form changes nothing", async () => {

@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AuditLog, createAuditLog } from "../../../src/audit/audit-log.js";
 import type { Principal } from "../../../src/auth/principal.js";
 import { consoleKeys } from "../../../src/console/console-keys.js";
 import { createConsoleSessions, csrfTokenOf, pkceVerifierOf } from "../../../src/console/console-sessions.js";
@@ -7,6 +8,7 @@ import { deleteByPrefix, TEST_REDIS_URL, uniquePrefix } from "../../support/redi
 
 const prefix = uniquePrefix("console-sessions");
 let redis: Redis;
+let audit: AuditLog;
 let now = 1_000_000;
 const principal: Principal = {
   id: "corp:alice",
@@ -17,10 +19,18 @@ const principal: Principal = {
   tags: { email: "alice@example.com" },
 };
 const sessions = () =>
-  createConsoleSessions({ redis, keyPrefix: prefix, idleMs: 60_000, absoluteMs: 300_000, now: () => now });
+  createConsoleSessions({
+    redis,
+    keyPrefix: prefix,
+    idleMs: 60_000,
+    absoluteMs: 300_000,
+    now: () => now,
+    audit,
+  });
 
 beforeAll(() => {
   redis = new Redis(TEST_REDIS_URL);
+  audit = createAuditLog({ redis, keyPrefix: prefix, clock: { now: () => now } });
 });
 afterAll(async () => {
   await deleteByPrefix(TEST_REDIS_URL, prefix);
@@ -58,6 +68,7 @@ describe("console sessions", () => {
   it("ends a session on sign-out; an unknown or missing cookie has none", async () => {
     const id = await sessions().create(principal);
     await sessions().end(id);
+    await sessions().end(id);
     expect(await sessions().touch(id)).toBe("unknown");
     expect(await sessions().touch(undefined)).toBe("missing");
     expect(await sessions().touch("made-up")).toBe("unknown");
@@ -74,5 +85,16 @@ describe("console sessions", () => {
     expect(csrfTokenOf("a")).not.toBe(csrfTokenOf("b"));
     expect(csrfTokenOf("a")).not.toBe(pkceVerifierOf("a"));
     expect(pkceVerifierOf("a")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("audits each sign-in and each session's end once, tied by a session reference, never the cookie", async () => {
+    const events = (await audit.list({ limit: 1000 })).events;
+    const signedIn = events.filter((e) => e.type === "console.signed_in");
+    const ended = events.filter((e) => e.type === "console.signed_out");
+    expect(signedIn.length).toBe(4);
+    expect(ended.map((e) => e.details.reason).sort()).toEqual(["absolute", "idle", "sign_out"]);
+    for (const e of [...signedIn, ...ended]) expect(e.actor).toBe("corp:alice");
+    const refs = new Set(signedIn.map((e) => e.details.session_ref));
+    for (const e of ended) expect(refs.has(e.details.session_ref ?? "")).toBe(true);
   });
 });
