@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OidcIssuer } from "../../src/dev/oidc-issuer.js";
-import { type Harness, startHarness } from "../support/broker-harness.js";
+import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
+import { newFaults, withFaults } from "../support/faulty-provider.js";
 import { createTestClock } from "../support/test-clock.js";
 import {
   CHROMIUM,
@@ -19,6 +20,7 @@ import {
 const DEV_POLICY = readFileSync(new URL("../../examples/policies/dev.cedar", import.meta.url), "utf8");
 const SHOTS = new URL("../../docs/console/", import.meta.url);
 const clock = createTestClock();
+const faults = newFaults();
 let h: Harness;
 let idp: { issuer: OidcIssuer; close(): Promise<void> };
 let browser: Browser;
@@ -79,6 +81,7 @@ beforeAll(async () => {
     name: "console",
     port,
     clock,
+    decorateProviders: withFaults(faults),
     policy: DEV_POLICY,
     env: { CREDBROKER_CONSOLE_CLIENT_SECRET: secret },
     config: {
@@ -234,6 +237,57 @@ describe("the web console in a real browser", () => {
     expect(task.body.credentials.every((c: { state: string }) => c.state !== "active")).toBe(true);
   });
 
+  it("retries a failed revocation and resolves another by hand, with a reason", async () => {
+    const agent = await workload("flaky");
+    const taskId = await openTask("flaky", "Read tickets against a flaky upstream");
+    const ids: string[] = [];
+    for (const reason of ["first read", "second read"]) {
+      const res = await h.call("POST", `/v1/tasks/${taskId}/credentials`, {
+        token: agent,
+        body: { profile: "tickets-api", scopes: ["tickets:read"], ttl_seconds: 300, reason },
+      });
+      expect(res.status).toBe(201);
+      ids.push(res.body.credential_id);
+    }
+    faults.permanentRevokeFailure = true;
+    await h.call("POST", `/v1/tasks/${taskId}/close`, { token: agent, body: { reason: "done" } });
+    const states = async () =>
+      (await h.call("GET", `/v1/tasks/${taskId}`, { token: agent })).body.credentials.map(
+        (c: { credential_id: string; state: string }) => `${c.credential_id}:${c.state}`,
+      );
+    await waitFor(
+      async () => (await states()).every((s: string) => s.endsWith(":revoke_failed")),
+      10_000,
+      "revoke_failed",
+    );
+    faults.permanentRevokeFailure = false;
+
+    await operator.goto(`${base}/console/failed`);
+    const [retried, resolved] = ids.map((id) => operator.locator(`[data-credential="${id}"]`));
+    expect(await retried?.textContent()).toContain("access denied (injected)");
+    await expectAccessible(operator, "failed revocations");
+    await shot(operator, "failed");
+    await retried?.getByRole("button", { name: "Retry" }).click();
+    await operator
+      .getByRole("status")
+      .filter({ hasText: `retried ${ids[0]}` })
+      .waitFor();
+    await resolved
+      ?.getByLabel("Resolved by hand because")
+      .fill("revoked in the upstream console, ticket OPS-7");
+    await resolved?.getByRole("button", { name: "Resolve" }).click();
+    await operator
+      .getByRole("status")
+      .filter({ hasText: `resolved ${ids[1]}` })
+      .waitFor();
+    await waitFor(
+      async () =>
+        (await states()).sort().join(",") === [`${ids[0]}:revoked`, `${ids[1]}:resolved`].sort().join(","),
+      10_000,
+      "retried and resolved",
+    );
+  });
+
   it("reads a task's evidence at an instant, and verifies the audit chain", async () => {
     await operator.goto(`${base}/console/tasks/${copilotTask}`);
     await expectAccessible(operator, "task page");
@@ -248,8 +302,6 @@ describe("the web console in a real browser", () => {
     await operator.goto(`${base}/console/audit?task_id=${copilotTask}`);
     await expectAccessible(operator, "audit");
     await shot(operator, "audit");
-    await operator.goto(`${base}/console/failed`);
-    await expectAccessible(operator, "failed revocations");
     await operator.goto(`${base}/console/`);
     await shot(operator, "overview");
   });
