@@ -6,8 +6,10 @@ import type { ConsoleServices } from "./console-services.js";
 
 const SCAN = 1000;
 
+const slug = (title: string) => title.toLowerCase().replace(/[^a-z]+/g, "-");
+
 const card = (title: string, href: string, content: SafeHtml | "refused"): SafeHtml =>
-  html`<section class="card" aria-labelledby="c-${href}"><h2 id="c-${href}"><a href="/console/${href}">${title}</a></h2>${
+  html`<section class="card" aria-labelledby="c-${slug(title)}"><h2 id="c-${slug(title)}"><a href="/console/${href}">${title}</a></h2>${
     content === "refused" ? html`<p class="muted">Your role may not read this.</p>` : content
   }</section>`;
 
@@ -35,6 +37,8 @@ export function overviewPage(services: ConsoleServices): Router {
         byProvider.set(key, (byProvider.get(key) ?? 0) + 1);
       }
     const last = checkpoints === "refused" ? null : checkpoints.checkpoints.at(-1);
+    // Shown to those who may read the credential listing (the counts say how much revocation work waits).
+    const depth = credentials === "refused" ? "refused" : await services.queueDepth();
     sendPage(res, {
       title: "Overview",
       user,
@@ -44,6 +48,7 @@ ${card("Open tasks", "tasks?state=open", tasks === "refused" ? tasks : count(tas
 ${card("Credentials", "tasks", credentials === "refused" ? credentials : html`<ul>${[...byProvider].map(([k, n]) => html`<li>${k}: <strong>${n}</strong></li>`)}</ul>${byProvider.size ? "" : html`<p>None recorded.</p>`}`)}
 ${card("Pending approvals", "approvals", approvals === "refused" ? approvals : count(approvals.length, "waiting for you", false))}
 ${card("Failed revocations", "failed", failed === "refused" ? failed : count(failed.items.length, "revoke_failed", failed.nextCursor !== null))}
+${card("Revocation queue", "failed", depth === "refused" ? depth : html`<ul>${Object.entries(depth).map(([state, n]) => html`<li>${state}: <strong data-queue="${state}">${n}</strong></li>`)}</ul>`)}
 ${card("Audit chain", "audit", checkpoints === "refused" ? checkpoints : html`<p>${checkpoints.checkpoints.length} signed checkpoint(s). Last: ${last ? `seq ${last.seq} at ${last.time}` : "none yet"}.</p><p><a href="/console/audit/verify">Verify the chain</a></p>`)}
 </div>`,
     });

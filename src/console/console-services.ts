@@ -12,6 +12,8 @@ export interface ConsoleServices {
   approvalQueue: ApprovalQueue;
   auditService: AuditService;
   evidence: EvidenceService;
+  /** The revocation queue's job counts by state (what `/metrics` exports as credbroker_queue_depth). */
+  queueDepth: () => Promise<Record<string, number>>;
   clock: Clock;
   /** How often live regions refresh, in ms. */
   refreshMs: number;

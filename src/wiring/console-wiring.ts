@@ -36,6 +36,7 @@ export function buildConsoleRoutes(
         approvalQueue: createApprovalQueue({ listApprovals: services.listApprovals, tasks: infra.tasks }),
         auditService: services.auditService,
         evidence: services.evidence,
+        queueDepth: () => infra.queue.depth(),
         clock: infra.clock,
         refreshMs: Math.round(settings.refresh_seconds * 1000),
       },

@@ -132,6 +132,13 @@ describe("the web console in a real browser", () => {
     await expectAccessible(operator, "overview");
     await operator.getByRole("link", { name: "Tasks", exact: true }).click();
     await expect.poll(() => operator.locator(`[data-task="${copilotTask}"]`).count()).toBe(1);
+    await operator.getByLabel("Agent").fill("dev:someone-else");
+    await operator.getByRole("button", { name: "Filter" }).click();
+    expect(await operator.locator(`[data-task="${copilotTask}"]`).count()).toBe(0);
+    await operator.getByLabel("Agent").fill("dev:copilot");
+    await operator.getByLabel("Label (key=value)").fill("team=support");
+    await operator.getByRole("button", { name: "Filter" }).click();
+    expect(await operator.locator(`[data-task="${copilotTask}"]`).count()).toBe(1);
     await expectAccessible(operator, "tasks");
     await shot(operator, "tasks");
   });
@@ -170,8 +177,19 @@ describe("the web console in a real browser", () => {
     const id = await requestAdmin("copilot", copilotTask, "delete every ticket");
     await approver.goto(`${base}/console/approvals`);
     const card = approver.locator(`[data-approval="${id}"]`);
-    await card.getByLabel("Comment").fill("not in scope");
-    await card.getByRole("button", { name: "Deny" }).click();
+    // Keyboard only: type the comment, Tab past Approve to Deny, press Enter.
+    await card.getByLabel("Comment").focus();
+    await approver.keyboard.type("not in scope");
+    await approver.keyboard.press("Tab");
+    await approver.keyboard.press("Tab");
+    expect(
+      await approver.evaluate(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document
+            .activeElement.textContent,
+      ),
+    ).toBe("Deny");
+    await approver.keyboard.press("Enter");
     await approver
       .getByRole("status")
       .filter({ hasText: `denied ${id}` })
@@ -303,6 +321,8 @@ describe("the web console in a real browser", () => {
     await expectAccessible(operator, "audit");
     await shot(operator, "audit");
     await operator.goto(`${base}/console/`);
+    expect(await operator.locator("[data-queue]").count()).toBeGreaterThan(0);
+    await expectAccessible(operator, "overview with data");
     await shot(operator, "overview");
   });
 
