@@ -1,16 +1,10 @@
 import express, { type NextFunction, type Request, type Response, Router } from "express";
 import { sendPage, sendProblem, setUser, userOf } from "./console-context.js";
 import { html } from "./console-html.js";
+import { readLogin, startLogin } from "./console-login.js";
 import type { ConsoleOidc } from "./console-oidc.js";
 import { SignInError } from "./console-oidc.js";
-import {
-  type ConsoleSessions,
-  csrfTokenOf,
-  newSecret,
-  pkceVerifierOf,
-  type SessionEnd,
-  sameToken,
-} from "./console-sessions.js";
+import { type ConsoleSessions, csrfTokenOf, type SessionEnd, sameToken } from "./console-sessions.js";
 
 export interface ConsoleAuthDeps {
   sessions: ConsoleSessions;
@@ -71,31 +65,24 @@ export function consoleAuth(deps: ConsoleAuthDeps) {
   const router = Router();
 
   router.get("/auth/login", async (req, res) => {
-    const state = newSecret();
-    const nonce = newSecret();
-    const loginId = await deps.sessions.beginLogin({
-      state,
-      nonce,
-      returnTo: safeReturn(req.query.return_to),
-    });
+    const { cookieValue, checks } = startLogin(safeReturn(req.query.return_to));
     let target: URL;
     try {
-      target = await deps.oidc.authorizationUrl({ state, nonce, verifier: pkceVerifierOf(loginId) });
+      target = await deps.oidc.authorizationUrl(checks);
     } catch {
       const message = `The identity provider (${deps.idpName}) cannot be reached; try again shortly.`;
       return void sendProblem(res, { status: 503, title: "Sign-in unavailable", message, user: null });
     }
     res.append(
       "set-cookie",
-      cookie(names.login, loginId, { ...names, sameSite: "Lax", maxAge: LOGIN_MAX_AGE }),
+      cookie(names.login, cookieValue, { ...names, sameSite: "Lax", maxAge: LOGIN_MAX_AGE }),
     );
     res.set("cache-control", "no-store").redirect(303, target.toString());
   });
 
   router.get("/auth/callback", async (req, res) => {
     res.append("set-cookie", cookie(names.login, "", { ...names, sameSite: "Lax", maxAge: 0 }));
-    const loginId = readCookie(req, names.login);
-    const pending = await deps.sessions.takeLogin(loginId);
+    const login = readLogin(readCookie(req, names.login));
     const refuse = (message: string) =>
       sendProblem(res, {
         status: 400,
@@ -104,14 +91,10 @@ export function consoleAuth(deps: ConsoleAuthDeps) {
         user: null,
         signIn: true,
       });
-    if (!pending || !loginId) return void refuse("This sign-in is unknown, expired or already used.");
+    if (!login)
+      return void refuse("This browser has no sign-in in progress (it expired, or was already used).");
     try {
-      const callbackUrl = new URL(req.originalUrl, `${origin}/`);
-      const principal = await deps.oidc.complete(callbackUrl, {
-        state: pending.state,
-        nonce: pending.nonce,
-        verifier: pkceVerifierOf(loginId),
-      });
+      const principal = await deps.oidc.complete(new URL(req.originalUrl, `${origin}/`), login);
       const sessionId = await deps.sessions.create(principal);
       res.append(
         "set-cookie",
@@ -122,11 +105,12 @@ export function consoleAuth(deps: ConsoleAuthDeps) {
         }),
       );
       // A same-site refresh: the Strict cookie is not sent on the rest of the IdP's cross-site redirect.
-      res.set("refresh", `0; url=${pending.returnTo}`);
+      const returnTo = safeReturn(login.returnTo);
+      res.set("refresh", `0; url=${returnTo}`);
       sendPage(res, {
         title: "Signed in",
         user: null,
-        body: html`<p>Signed in as <strong>${principal.id}</strong>. <a href="${pending.returnTo}">Continue</a></p>`,
+        body: html`<p>Signed in as <strong>${principal.id}</strong>. <a href="${returnTo}">Continue</a></p>`,
       });
     } catch (err) {
       if (err instanceof SignInError) return void refuse(err.message);

@@ -15,15 +15,6 @@ export interface ConsoleSession {
 /** Why a session cookie was not accepted. */
 export type SessionEnd = "missing" | "unknown" | "idle" | "absolute";
 
-/** A sign-in in progress, kept until the IdP redirects back (10 minutes at most). */
-export interface PendingLogin {
-  state: string;
-  nonce: string;
-  returnTo: string;
-}
-
-const LOGIN_TTL_MS = 600_000;
-
 const storedPrincipal = z.object({
   id: z.string(),
   issuer: z.string(),
@@ -32,7 +23,6 @@ const storedPrincipal = z.object({
   claims: z.record(z.string(), z.unknown()),
   tags: z.record(z.string(), z.string()),
 });
-const storedLogin = z.object({ state: z.string(), nonce: z.string(), returnTo: z.string() });
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
@@ -42,10 +32,6 @@ export const newSecret = (): string => randomBytes(32).toString("base64url");
 /** The CSRF token of a session: derived from the session secret, so only its holder can know it. */
 export const csrfTokenOf = (sessionId: string): string =>
   createHash("sha256").update(`credbroker-console-csrf\0${sessionId}`).digest("base64url");
-
-/** The PKCE verifier of a sign-in: derived from the login cookie, never stored. */
-export const pkceVerifierOf = (loginId: string): string =>
-  createHash("sha256").update(`credbroker-console-pkce\0${loginId}`).digest("base64url");
 
 export function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -129,22 +115,7 @@ export function createConsoleSessions(deps: {
     }
   }
 
-  async function beginLogin(login: PendingLogin): Promise<string> {
-    const loginId = newSecret();
-    await deps.redis.set(keys.login(sha256(loginId)), JSON.stringify(login), "PX", LOGIN_TTL_MS);
-    return loginId;
-  }
-
-  /** Takes a pending sign-in once (a replayed callback finds nothing). */
-  async function takeLogin(loginId: string | undefined): Promise<PendingLogin | null> {
-    if (!loginId) return null;
-    const raw = await deps.redis.getdel(keys.login(sha256(loginId)));
-    if (!raw) return null;
-    const parsed = storedLogin.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  }
-
-  return { create, touch, end, beginLogin, takeLogin };
+  return { create, touch, end };
 }
 
 export type ConsoleSessions = ReturnType<typeof createConsoleSessions>;

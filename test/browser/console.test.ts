@@ -354,6 +354,10 @@ describe("the web console in a real browser", () => {
     await page.getByRole("alert").filter({ hasText: "nonce" }).waitFor();
     await page.goto(`${base}/console/approvals`);
     await page.getByRole("link", { name: "Sign in with dev" }).waitFor();
+    // A callback this browser never started (a link someone sent): refused before the IdP is asked.
+    const foreign = await page.goto(`${base}/console/auth/callback?code=abc&state=xyz`);
+    expect(foreign?.status()).toBe(400);
+    expect(await page.getByRole("alert").textContent()).toContain("no sign-in in progress");
   });
 
   it("signs out", async () => {

@@ -2,8 +2,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AuditLog, createAuditLog } from "../../../src/audit/audit-log.js";
 import type { Principal } from "../../../src/auth/principal.js";
-import { consoleKeys } from "../../../src/console/console-keys.js";
-import { createConsoleSessions, csrfTokenOf, pkceVerifierOf } from "../../../src/console/console-sessions.js";
+import { readLogin, startLogin } from "../../../src/console/console-login.js";
+import { createConsoleSessions, csrfTokenOf } from "../../../src/console/console-sessions.js";
 import { deleteByPrefix, TEST_REDIS_URL, uniquePrefix } from "../../support/redis-keys.js";
 
 const prefix = uniquePrefix("console-sessions");
@@ -74,17 +74,23 @@ describe("console sessions", () => {
     expect(await sessions().touch("made-up")).toBe("unknown");
   });
 
-  it("hands a pending sign-in out once", async () => {
-    const loginId = await sessions().beginLogin({ state: "s", nonce: "n", returnTo: "/console/" });
-    expect(await redis.exists(consoleKeys(prefix).login(loginId))).toBe(0);
-    expect(await sessions().takeLogin(loginId)).toEqual({ state: "s", nonce: "n", returnTo: "/console/" });
-    expect(await sessions().takeLogin(loginId)).toBeNull();
+  it("keeps a sign-in in flight only in the browser's cookie: state, nonce and verifier derive from it", async () => {
+    const before = await redis.keys(`${prefix}:*`);
+    const { cookieValue, checks } = startLogin("/console/approvals");
+    expect(await redis.keys(`${prefix}:*`)).toEqual(before);
+    expect(readLogin(cookieValue)).toEqual(checks);
+    expect(checks.returnTo).toBe("/console/approvals");
+    expect(new Set([checks.state, checks.nonce, checks.verifier]).size).toBe(3);
+    expect(checks.verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const other = startLogin("/console/approvals").checks;
+    expect(other.state).not.toBe(checks.state);
+    expect(readLogin(undefined)).toBeNull();
+    expect(readLogin("not a login cookie")).toBeNull();
   });
 
-  it("derives the CSRF token and PKCE verifier from the browser's secrets, distinct per secret", () => {
+  it("derives a distinct CSRF token per session", () => {
     expect(csrfTokenOf("a")).not.toBe(csrfTokenOf("b"));
-    expect(csrfTokenOf("a")).not.toBe(pkceVerifierOf("a"));
-    expect(pkceVerifierOf("a")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(csrfTokenOf("a")).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it("audits each sign-in and each session's end once, tied by a session reference, never the cookie", async () => {
