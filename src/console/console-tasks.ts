@@ -1,5 +1,6 @@
 import { Router } from "express";
 import { renderEvidenceHtml } from "../evidence/evidence-html.js";
+import type { EvidenceReport } from "../evidence/evidence-types.js";
 import type { TaskDetails } from "../tasks/task-details.js";
 import type { TaskState } from "../tasks/task-types.js";
 import { badForm, field, sendPage, userOf } from "./console-context.js";
@@ -81,41 +82,11 @@ export function taskPages(services: ConsoleServices): Router {
     const id = req.params.taskId;
     if (!TASK_ID.test(id)) throw badForm("Not a task id.");
     const report = await services.evidence.report(user.principal, id);
-    const task = report.tasks.find((t) => t.relation === "subject");
-    if (!task) throw badForm("The report has no subject task.");
-    const creds = report.credentials.filter((c) => c.task_id === id);
-    const now = services.clock.now();
-    const rows = creds.map(
-      (
-        c,
-      ) => html`<tr><td><code>${c.credential_id}</code></td><td data-state>${c.state}</td><td>${c.provider}</td><td>${c.profile}</td>
-<td>${c.downstream_account ?? "—"}</td><td>${c.expires_at ?? "—"}</td></tr>`,
-    );
-    const timeline = report.timeline.map(
-      (e) =>
-        html`<tr><td>${e.seq}</td><td>${e.time}</td><td>${e.type}</td><td><code>${e.actor ?? ""}</code></td><td>${e.summary}</td></tr>`,
-    );
-    const closeForm =
-      task.state === "open"
-        ? html`<h2>Close</h2><form method="post" action="/console/tasks/${id}/close">${csrfField(user.csrf)}
-<label for="close-reason">Reason</label><input id="close-reason" name="reason" required maxlength="2000" size="40">
-<button class="danger" type="submit">Close task and revoke its credentials</button></form>`
-        : "";
     sendPage(res, {
       title: `Task ${id}`,
       user,
       section: "tasks",
-      body: html`<dl class="facts"><dt>State</dt><dd>${task.state}${task.close_reason ? ` (${task.close_reason})` : ""}</dd>
-<dt>Agent</dt><dd><code>${task.agent}</code></dd><dt>Owner</dt><dd><code>${task.owner}</code></dd>
-<dt>Initiator</dt><dd><code>${task.initiator.subject}</code></dd><dt>Intent</dt><dd>${task.intent}</dd>
-<dt>Deadline</dt><dd>${task.deadline} ${task.state === "open" ? html`(in ${countdown(Date.parse(task.deadline), now)})` : ""}</dd>
-<dt>Parent</dt><dd>${task.parent_task_id ? html`<a href="/console/tasks/${task.parent_task_id}">${task.parent_task_id}</a>` : "—"}</dd></dl>
-<h2>Credentials</h2><table><thead><tr><th>Id</th><th>State</th><th>Provider</th><th>Profile</th><th>Downstream account</th><th>Expires</th></tr></thead><tbody>${rows}</tbody></table>
-<h2>Evidence</h2><form method="get" action="/console/tasks/${id}/evidence" class="filters">
-<div><label for="at">Valid at (UTC)</label><input id="at" name="at" type="datetime-local" step="1"></div>
-<div><button type="submit">Open evidence report</button></div></form>
-${closeForm}
-<h2>Timeline</h2><table><thead><tr><th>Seq</th><th>Time</th><th>Event</th><th>Actor</th><th>Summary</th></tr></thead><tbody>${timeline}</tbody></table>`,
+      body: taskBody(report, user.csrf, services.clock.now()),
     });
   });
 
@@ -143,6 +114,42 @@ ${closeForm}
   });
 
   return router;
+}
+
+/** A task page: its facts, credentials, the evidence form, the close form (while open) and its timeline. */
+function taskBody(report: EvidenceReport, csrf: string, now: number): SafeHtml {
+  const id = report.report.subject_task_id;
+  const task = report.tasks.find((t) => t.relation === "subject");
+  if (!task) throw badForm("The report has no subject task.");
+  const rows = report.credentials
+    .filter((c) => c.task_id === id)
+    .map(
+      (
+        c,
+      ) => html`<tr><td><code>${c.credential_id}</code></td><td data-state>${c.state}</td><td>${c.provider}</td>
+<td>${c.profile}</td><td>${c.downstream_account ?? "—"}</td><td>${c.expires_at ?? "—"}</td></tr>`,
+    );
+  const timeline = report.timeline.map(
+    (e) =>
+      html`<tr><td>${e.seq}</td><td>${e.time}</td><td>${e.type}</td><td><code>${e.actor ?? ""}</code></td><td>${e.summary}</td></tr>`,
+  );
+  const closeForm =
+    task.state === "open"
+      ? html`<h2>Close</h2><form method="post" action="/console/tasks/${id}/close">${csrfField(csrf)}
+<label for="close-reason">Reason</label><input id="close-reason" name="reason" required maxlength="2000" size="40">
+<button class="danger" type="submit">Close task and revoke its credentials</button></form>`
+      : "";
+  return html`<dl class="facts"><dt>State</dt><dd>${task.state}${task.close_reason ? ` (${task.close_reason})` : ""}</dd>
+<dt>Agent</dt><dd><code>${task.agent}</code></dd><dt>Owner</dt><dd><code>${task.owner}</code></dd>
+<dt>Initiator</dt><dd><code>${task.initiator.subject}</code></dd><dt>Intent</dt><dd>${task.intent}</dd>
+<dt>Deadline</dt><dd>${task.deadline} ${task.state === "open" ? html`(in ${countdown(Date.parse(task.deadline), now)})` : ""}</dd>
+<dt>Parent</dt><dd>${task.parent_task_id ? html`<a href="/console/tasks/${task.parent_task_id}">${task.parent_task_id}</a>` : "—"}</dd></dl>
+<h2>Credentials</h2><table><thead><tr><th>Id</th><th>State</th><th>Provider</th><th>Profile</th><th>Downstream account</th><th>Expires</th></tr></thead><tbody>${rows}</tbody></table>
+<h2>Evidence</h2><form method="get" action="/console/tasks/${id}/evidence" class="filters">
+<div><label for="at">Valid at (UTC)</label><input id="at" name="at" type="datetime-local" step="1"></div>
+<div><button type="submit">Open evidence report</button></div></form>
+${closeForm}
+<h2>Timeline</h2><table><thead><tr><th>Seq</th><th>Time</th><th>Event</th><th>Actor</th><th>Summary</th></tr></thead><tbody>${timeline}</tbody></table>`;
 }
 
 /** `datetime-local` (read as UTC) or RFC 3339; empty = no instant. */

@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import type { Page } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import { expect } from "vitest";
 import { DEV_USERS } from "../../src/dev/dev-users.js";
 import { createOidcIssuer, type OidcIssuer } from "../../src/dev/oidc-issuer.js";
@@ -10,6 +11,16 @@ import { createOidcIssuer, type OidcIssuer } from "../../src/dev/oidc-issuer.js"
 export const CHROMIUM = "/usr/bin/chromium";
 export const CLIENT_ID = "credbroker-console";
 const AXE_SOURCE = readFileSync(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+
+/** Debian's Chromium, never a downloaded browser; one per test file, shared by its tests. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium); .ci/run does`,
+    );
+  // --no-sandbox: CI runs as root, where Chromium refuses its sandbox.
+  return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+}
 
 /** A free TCP port on loopback (the broker's public URL must be known before it starts). */
 export async function freePort(): Promise<number> {

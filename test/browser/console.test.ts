@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OidcIssuer } from "../../src/dev/oidc-issuer.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
@@ -12,6 +12,7 @@ import {
   csrfOf,
   expectAccessible,
   freePort,
+  launchChromium,
   postFrom,
   signIn,
   startDevIdp,
@@ -109,7 +110,7 @@ beforeAll(async () => {
       },
     },
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -2,12 +2,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/dev/dev-redis.js";
 import { waitFor } from "../support/broker-harness.js";
 import { deleteByPrefix, TEST_REDIS_URL, uniquePrefix } from "../support/redis-keys.js";
-import { CHROMIUM, expectAccessible, signIn } from "./console-support.js";
+import { expectAccessible, launchChromium, signIn } from "./console-support.js";
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/credbroker.js");
 const prefix = uniquePrefix("dev-console");
@@ -33,7 +33,7 @@ beforeAll(async () => {
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
   await waitFor(async () => output.includes("dev mode is up"), 20_000, "dev mode banner");
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   page.setDefaultTimeout(5_000);
 }, 30_000);
