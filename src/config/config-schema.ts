@@ -156,7 +156,7 @@ const consoleSchema = z
       .strict()
       .prefault({}),
     /** How often open pages refresh their live parts (approvals queue, revocation progress). */
-    refresh_seconds: z.number().min(0.2).max(60).default(3),
+    refresh_seconds: z.number().min(0.2).max(60).default(5),
   })
   .strict();
 

@@ -126,13 +126,26 @@ describe("the web console in a real browser", () => {
   let copilotTask: string;
   let approvedToken: string;
 
-  it("signs in through the dev issuer and shows a task opened through the API", async () => {
+  it("signs in through the dev issuer and shows a task opened through the API, with its delegation tree", async () => {
     copilotTask = await openTask("copilot", "Close duplicate tickets");
+    const child = await h.call("POST", "/v1/tasks", {
+      token: await workload("copilot"),
+      body: {
+        intent: "Find the duplicates",
+        ttl_seconds: 600,
+        parent_task_id: copilotTask,
+        agent: "dev:finder",
+      },
+    });
+    expect(child.status).toBe(201);
     operator = await newPage();
     await signIn(operator, base, "operator");
     await expectAccessible(operator, "overview");
     await operator.getByRole("link", { name: "Tasks", exact: true }).click();
     await expect.poll(() => operator.locator(`[data-task="${copilotTask}"]`).count()).toBe(1);
+    const nested = operator.locator(`[data-task="${copilotTask}"] [data-task="${child.body.task_id}"]`);
+    expect(await nested.count()).toBe(1);
+    expect(await nested.locator("time[data-countdown]").first().textContent()).toMatch(/^\d+m \d+s$/);
     await operator.getByLabel("Agent").fill("dev:someone-else");
     await operator.getByRole("button", { name: "Filter" }).click();
     expect(await operator.locator(`[data-task="${copilotTask}"]`).count()).toBe(0);
