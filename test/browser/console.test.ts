@@ -146,6 +146,7 @@ describe("the web console in a real browser", () => {
     const nested = operator.locator(`[data-task="${copilotTask}"] [data-task="${child.body.task_id}"]`);
     expect(await nested.count()).toBe(1);
     expect(await nested.locator("time[data-countdown]").first().textContent()).toMatch(/^\d+m \d+s$/);
+    await shot(operator, "tasks");
     await operator.getByLabel("Agent").fill("dev:someone-else");
     await operator.getByRole("button", { name: "Filter" }).click();
     expect(await operator.locator(`[data-task="${copilotTask}"]`).count()).toBe(0);
@@ -154,7 +155,6 @@ describe("the web console in a real browser", () => {
     await operator.getByRole("button", { name: "Filter" }).click();
     expect(await operator.locator(`[data-task="${copilotTask}"]`).count()).toBe(1);
     await expectAccessible(operator, "tasks");
-    await shot(operator, "tasks");
   });
 
   it("approves a held request that appears without a reload; the agent receives its credential once", async () => {
