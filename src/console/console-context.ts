@@ -67,6 +67,7 @@ const TITLES: Record<number, string> = {
   403: "Not permitted",
   404: "Not found",
   409: "Conflict",
+  413: "Too large",
   429: "Too many requests",
   503: "Unavailable",
 };
@@ -84,10 +85,23 @@ export function consoleErrorHandler(logger: { error(obj: object, msg: string): v
       sendProblem(res, { status, title: TITLES[status] ?? "Refused", message, user });
       return;
     }
+    const status = httpStatusOf(err);
+    if (status !== null) {
+      const message = "The form could not be read (malformed or too large); nothing was changed.";
+      sendProblem(res, { status, title: TITLES[status] ?? "Not accepted", message, user });
+      return;
+    }
     logger.error({ err }, "console request failed");
     const message = "The console could not complete this request; nothing was changed. Try again.";
     sendProblem(res, { status: 500, title: "Something went wrong", message, user });
   };
+}
+
+/** The 4xx status a body parser put on its error (malformed or oversized form), else null. */
+function httpStatusOf(err: unknown): number | null {
+  if (typeof err !== "object" || err === null || !("status" in err)) return null;
+  const status = (err as { status: unknown }).status;
+  return typeof status === "number" && status >= 400 && status < 500 ? status : null;
 }
 
 /** Reads a form field as a trimmed string (absent → ""). */

@@ -238,6 +238,13 @@ describe("the web console in a real browser", () => {
       expect(res.status).toBe(403);
       expect(res.text).toContain("CSRF check");
     }
+    const huge = await postFrom(approver, `/console/approvals/${id}/decide`, {
+      csrf: await csrfOf(approver),
+      decision: "approve",
+      comment: "x".repeat(100_000),
+    });
+    expect(huge.status).toBe(413);
+    expect(huge.text).toContain("nothing was changed");
     const view = await h.call("GET", `/v1/approvals/${id}`, { token: await workload("copilot") });
     expect(view.body.state).toBe("pending");
   });
