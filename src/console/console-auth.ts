@@ -1,4 +1,10 @@
-import express, { type NextFunction, type Request, type Response, Router } from "express";
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+  Router,
+} from "express";
 import { sendPage, sendProblem, setUser, userOf } from "./console-context.js";
 import { html } from "./console-html.js";
 import { readLogin, startLogin } from "./console-login.js";
@@ -13,6 +19,8 @@ export interface ConsoleAuthDeps {
   publicUrl: string;
   idpName: string;
   absoluteTimeoutSeconds: number;
+  /** The API's per-principal rate limit, applied to the signed-in human (the same window as their /v1 calls). */
+  rateLimit: RequestHandler;
 }
 
 const LOGIN_MAX_AGE = 600;
@@ -131,6 +139,7 @@ export function consoleAuth(deps: ConsoleAuthDeps) {
     next();
   });
 
+  router.use(deps.rateLimit);
   router.use(express.urlencoded({ extended: false, limit: "64kb" }));
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (req.method === "GET" || req.method === "HEAD") return next();

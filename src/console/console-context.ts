@@ -78,6 +78,7 @@ export function consoleErrorHandler(logger: { error(obj: object, msg: string): v
     const user = users.get(req) ?? null;
     if (isBrokerError(err)) {
       const status = err.status;
+      for (const [name, value] of Object.entries(err.headers ?? {})) res.set(name, value);
       const message =
         err.code === "policy_denied" || status === 403
           ? `${err.message} The policy does not allow this for ${user?.principal.id ?? "you"}; nothing was changed.`

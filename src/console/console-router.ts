@@ -1,4 +1,4 @@
-import { Router } from "express";
+import { type RequestHandler, Router } from "express";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { BrokerConfig } from "../config/config-schema.js";
 import type { RedisClient } from "../shared/redis.js";
@@ -23,6 +23,8 @@ export interface ConsoleDeps {
   keyPrefix: string;
   services: ConsoleServices;
   audit: Pick<AuditLog, "append">;
+  /** Rate-limits a signed-in request by its human (see `userOf`). */
+  rateLimit: RequestHandler;
   logger: { error(obj: object, msg: string): void };
 }
 
@@ -58,6 +60,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
       publicUrl: deps.publicUrl,
       idpName: oidc.name,
       absoluteTimeoutSeconds: session.absolute_timeout_seconds,
+      rateLimit: deps.rateLimit,
     }),
   );
   for (const pages of [overviewPage, taskPages, approvalPages, revocationPages, failedPages, auditPages])
