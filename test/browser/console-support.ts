@@ -1,6 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import express from "express";
 import type { Page } from "playwright-core";
 import { type Browser, chromium } from "playwright-core";
@@ -20,6 +22,19 @@ export async function launchChromium(): Promise<Browser> {
     );
   // --no-sandbox: CI runs as root, where Chromium refuses its sandbox.
   return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+}
+
+/**
+ * Where screenshots go: docs/console/ when CONSOLE_SCREENSHOTS=1 (refreshing the README's images), else a
+ * temp dir, so an ordinary test run leaves the checkout untouched. Every run takes them either way.
+ */
+let shotsDir: string | undefined;
+export function screenshotPath(name: string): string {
+  shotsDir ??=
+    process.env.CONSOLE_SCREENSHOTS === "1"
+      ? new URL("../../docs/console/", import.meta.url).pathname
+      : mkdtempSync(path.join(tmpdir(), "credbroker-console-shots-"));
+  return path.join(shotsDir, `${name}.png`);
 }
 
 /** A free TCP port on loopback (the broker's public URL must be known before it starts). */

@@ -14,12 +14,12 @@ import {
   freePort,
   launchChromium,
   postFrom,
+  screenshotPath,
   signIn,
   startDevIdp,
 } from "./console-support.js";
 
 const DEV_POLICY = readFileSync(new URL("../../examples/policies/dev.cedar", import.meta.url), "utf8");
-const SHOTS = new URL("../../docs/console/", import.meta.url);
 const clock = createTestClock();
 const faults = newFaults();
 let h: Harness;
@@ -69,8 +69,7 @@ async function requestAdmin(agent: string, taskId: string, reason: string) {
   return res.body.approval_id as string;
 }
 
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: true });
+const shot = (page: Page, name: string) => page.screenshot({ path: screenshotPath(name), fullPage: true });
 
 beforeAll(async () => {
   const port = await freePort();

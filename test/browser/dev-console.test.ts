@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/dev/dev-redis.js";
 import { waitFor } from "../support/broker-harness.js";
 import { deleteByPrefix, TEST_REDIS_URL, uniquePrefix } from "../support/redis-keys.js";
-import { expectAccessible, launchChromium, signIn } from "./console-support.js";
+import { expectAccessible, launchChromium, screenshotPath, signIn } from "./console-support.js";
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/credbroker.js");
 const prefix = uniquePrefix("dev-console");
@@ -55,7 +55,7 @@ describe("the console in dev mode (npm start)", () => {
     for (const user of ["operator", "approver", "auditor"])
       expect(await page.locator("li", { hasText: user }).count()).toBeGreaterThan(0);
     await expectAccessible(page, "dev sign-in page");
-    await page.screenshot({ path: path.resolve(import.meta.dirname, "../../docs/console/sign-in.png") });
+    await page.screenshot({ path: screenshotPath("sign-in") });
     await page.getByLabel("Username").fill("nobody");
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("alert").filter({ hasText: "No dev user" }).waitFor();
