@@ -24,6 +24,13 @@ export function selectorOf(body: unknown): Selector {
   return parsed.data;
 }
 
+/** The typed confirmation: the dry run's credential count, or the selector's value ("all" for everything). */
+export function confirmed(selector: Selector, expected: string, typed: string): boolean {
+  const [kind, value] = Object.entries(selector)[0] ?? ["all", true];
+  const word = kind === "all" ? "all" : String(value);
+  return typed !== "" && (typed === expected || typed === word);
+}
+
 const describeSelector = (selector: Selector): string => {
   const [kind, value] = Object.entries(selector)[0] ?? ["all", true];
   return kind === "all" ? "everything" : `${kind} = ${String(value)}`;
@@ -94,7 +101,7 @@ ${orderForm(user.csrf)}<h2>Recent</h2><table><thead><tr><th>Id</th><th>State</th
 <form method="post" action="/console/revocations">${csrfField(user.csrf)}
 <input type="hidden" name="kind" value="${kind}"><input type="hidden" name="value" value="${kind === "all" ? "" : String(value)}">
 <input type="hidden" name="reason" value="${reason}"><input type="hidden" name="expected" value="${dry.credentials}">
-<label for="confirm">Type ${dry.credentials} to confirm</label><input id="confirm" name="confirm" inputmode="numeric" autocomplete="off" required>
+<label for="confirm">Type ${dry.credentials} to confirm</label><p class="muted" id="confirm-hint">or ${kind === "all" ? "all" : String(value)}, the selector's value</p><input id="confirm" name="confirm" aria-describedby="confirm-hint" autocomplete="off" required>
 <p><button class="danger" type="submit">Revoke now</button> <a href="/console/revocations">Cancel</a></p></form>`,
     });
   });
@@ -105,8 +112,7 @@ ${orderForm(user.csrf)}<h2>Recent</h2><table><thead><tr><th>Id</th><th>State</th
     const reason = field(req.body, "reason");
     const expected = field(req.body, "expected");
     const typed = field(req.body, "confirm");
-    const [, value] = Object.entries(selector)[0] ?? ["all", true];
-    if (!reason || !expected || (typed !== expected && typed !== String(value)))
+    if (!reason || !expected || !confirmed(selector, expected, typed))
       throw badForm(`The confirmation did not match: type ${expected || "the count"} exactly.`);
     const started = await admin.startRevocation(user.principal, { selector, reason, dryRun: false });
     res.redirect(303, `/console/revocations/${started.revocation_id}`);
