@@ -25,6 +25,8 @@ export const AUDIT_EVENT_TYPES = [
   "approval.cancelled",
   "approval.redeemed",
   "approvals.listed",
+  "console.signed_in",
+  "console.signed_out",
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
@@ -128,6 +130,13 @@ export type AuditDetailsByType = {
   "approval.redeemed": ApprovalDetails;
   /** One `GET /v1/approvals`: how many it returned and examined (no decision is recorded per item). */
   "approvals.listed": { returned: number; examined: number };
+  /**
+   * A human signed in to the web console (the actor). `session_ref` (16 hex digits of the SHA-256 of the
+   * session's hash) ties the sign-in to its end, and reveals nothing about the cookie.
+   */
+  "console.signed_in": { session_ref: string; absolute_timeout_seconds: number };
+  /** The session ended: signed out, or found idle or past its absolute timeout. */
+  "console.signed_out": { session_ref: string; reason: "sign_out" | "idle" | "absolute" };
 };
 
 /** Fields every event has besides its type and details. */

@@ -121,6 +121,45 @@ const profileName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "use lowercase letters, digits, '.', '-' and '_'");
 
+/** `console`: the web console at /console (docs/console.md); absent or `enabled: false` = not served. */
+const consoleSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** The organisation's IdP: authorization code + PKCE, the client authenticated with its secret. */
+    oidc: z
+      .object({
+        /** The issuer name in principal ids (`<name>:<sub>`); reuse a workload issuer's name to share identities. */
+        name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "use lowercase letters, digits, '-' and '_'"),
+        issuer: secureUrl,
+        client_id: z.string().min(1),
+        /** Env var holding the client secret (never in the file). */
+        client_secret_env: z.string().default("CREDBROKER_CONSOLE_CLIENT_SECRET"),
+        scopes: z.array(z.string().min(1)).default(["openid", "profile", "email"]),
+        /** ID-token claims kept on the signed-in principal (others are dropped); scalar ones become policy tags. */
+        allowed_claims: z.array(z.string().min(1)).default(["email", "preferred_username", "name"]),
+        /** The IdP's ID-token signing algorithm. */
+        id_token_alg: z.enum(ASSERTION_ALGORITHMS).default("RS256"),
+      })
+      .strict(),
+    session: z
+      .object({
+        /** A session unused this long ends. */
+        idle_timeout_seconds: z.number().int().min(60).max(86_400).default(900),
+        /** A session ends this long after sign-in, used or not. */
+        absolute_timeout_seconds: z
+          .number()
+          .int()
+          .min(300)
+          .max(7 * 86_400)
+          .default(28_800),
+      })
+      .strict()
+      .prefault({}),
+    /** How often open pages refresh their live parts (approvals queue, revocation progress). */
+    refresh_seconds: z.number().min(0.2).max(60).default(5),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: z
@@ -290,6 +329,7 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    console: consoleSchema.optional(),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Router } from "express";
@@ -7,6 +8,7 @@ import { installSighupReload } from "../policy/sighup.js";
 import { createLogger } from "../shared/logger.js";
 import { resolveDevRedis } from "./dev-redis.js";
 import { devDir, newDevPrefix, newDevSecrets, readDevState, writeDevState } from "./dev-state.js";
+import { DEV_CONSOLE_CLIENT_ID, DEV_USERS } from "./dev-users.js";
 import { devWalkthrough } from "./dev-walkthrough.js";
 import { createOidcIssuer } from "./oidc-issuer.js";
 
@@ -30,9 +32,21 @@ export async function startDevMode(options: {
   const secrets = previous ?? newDevSecrets();
   // State written before dev prefixes existed has none: give it one (its keys under "cbdev" are left alone).
   const keyPrefix = env.CREDBROKER_KEY_PREFIX ?? (secrets.keyPrefix || newDevPrefix());
+  // The console signs in at the dev issuer: a fresh client secret each start, handed over in the env.
+  const consoleSecret = randomBytes(24).toString("base64url");
   const issuer = await createOidcIssuer({
     issuerUrl,
     keys: previous?.issuers[issuerUrl],
+    login: {
+      clients: [
+        {
+          clientId: DEV_CONSOLE_CLIENT_ID,
+          clientSecret: consoleSecret,
+          redirectUris: [`${publicUrl}/console/auth/callback`],
+        },
+      ],
+      users: DEV_USERS,
+    },
   });
   writeDevState({
     dir: devDir(options.cwd),
@@ -69,6 +83,9 @@ export async function startDevMode(options: {
         },
       },
       revocation: { reconcile_interval_seconds: 5 },
+      console: {
+        oidc: { name: "dev", issuer: issuerUrl, client_id: DEV_CONSOLE_CLIENT_ID, id_token_alg: "ES256" },
+      },
     },
     "dev mode",
   );
@@ -77,7 +94,12 @@ export async function startDevMode(options: {
     configDir: options.cwd,
     role: "all",
     logger,
-    env: { ...env, CREDBROKER_SIGNER_KEK: secrets.kek, CREDBROKER_AUDIT_HMAC_KEY: secrets.auditKey },
+    env: {
+      ...env,
+      CREDBROKER_SIGNER_KEK: secrets.kek,
+      CREDBROKER_AUDIT_HMAC_KEY: secrets.auditKey,
+      CREDBROKER_CONSOLE_CLIENT_SECRET: consoleSecret,
+    },
     extraPublicRoutes: [Router().use("/dev/oidc", issuer.router())],
   });
   await broker.listen(options.port, "127.0.0.1");

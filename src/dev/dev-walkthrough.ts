@@ -17,6 +17,7 @@ Walk the agent journey (in another shell, from the repository root):
   curl -s -X POST ${u}/v1/tasks/$TASK/close -H "Authorization: Bearer $AGENT"
   curl -s -X POST ${u}/v1/introspect -H "Authorization: Bearer $AGENT" -H 'Content-Type: application/json' -d "{\\"token\\":\\"$TOKEN\\"}"   # active: false
 
+Console: open ${u}/console/ and sign in as operator, approver or auditor (docs/console.md).
 Operator: OPS=$(./bin/credbroker.js token --sub operator); curl -s ${u}/v1/audit -H "Authorization: Bearer $OPS"
 Ctrl-C stops the broker.
 `;

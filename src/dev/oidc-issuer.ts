@@ -10,6 +10,7 @@ import {
   SignJWT,
 } from "jose";
 import { type Clock, systemClock } from "../shared/clock.js";
+import { type DevOidcClient, type DevUser, devLoginRoutes } from "./oidc-login.js";
 
 /** Signing algorithms the dev issuer can hold keys for. */
 export type IssuerSigningAlgorithm = "ES256" | "RS256" | "EdDSA";
@@ -42,6 +43,8 @@ export interface OidcIssuerOptions {
   /** Algorithm of the first key when none are given. Default ES256. */
   algorithm?: IssuerSigningAlgorithm;
   clock?: Clock;
+  /** Adds the authorization code + PKCE flow (a sign-in page and a token endpoint) for these clients. */
+  login?: { clients: DevOidcClient[]; users: DevUser[] };
 }
 
 /**
@@ -104,14 +107,40 @@ export async function createOidcIssuer(options: OidcIssuerOptions): Promise<Oidc
     return created;
   }
 
+  const base = issuerUrl.replace(/\/$/, "");
+  const loginMetadata = options.login
+    ? {
+        authorization_endpoint: `${base}/authorize`,
+        token_endpoint: `${base}/token`,
+        response_types_supported: ["code", "id_token"],
+        grant_types_supported: ["authorization_code"],
+        code_challenge_methods_supported: ["S256"],
+        token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+        scopes_supported: ["openid", "profile", "email"],
+      }
+    : {};
   const discoveryDocument = (): Record<string, unknown> => ({
     issuer: issuerUrl,
     jwks_uri: jwksUri,
     response_types_supported: ["id_token"],
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: [...new Set(keys.map((key) => key.alg))],
+    ...loginMetadata,
   });
   const jwks = (): { keys: JWK[] } => ({ keys: keys.map((key) => ({ ...key.publicJwk })) });
+
+  async function mint(claims: MintClaims, mintOptions: MintOptions = {}): Promise<string> {
+    const key = await keyFor(mintOptions);
+    const iat = mintOptions.iat ?? Math.floor(clock.now() / 1000);
+    const exp = iat + (mintOptions.expiresInSeconds ?? DEFAULT_EXPIRES_IN_SECONDS);
+    const header: JWTHeaderParameters = { typ: "JWT", kid: key.kid, ...mintOptions.header, alg: key.alg };
+    const crit = Array.isArray(header.crit)
+      ? Object.fromEntries(header.crit.map((name) => [name, true]))
+      : undefined;
+    return new SignJWT({ iss: issuerUrl, iat, exp, ...claims })
+      .setProtectedHeader(header)
+      .sign(key.privateKey, crit ? { crit } : undefined);
+  }
 
   return {
     issuerUrl,
@@ -126,20 +155,18 @@ export async function createOidcIssuer(options: OidcIssuerOptions): Promise<Oidc
       router.get("/jwks.json", (_req, res) => {
         res.set("cache-control", "no-store").json(jwks());
       });
+      if (options.login) {
+        router.use(
+          devLoginRoutes(issuerUrl, {
+            ...options.login,
+            mintIdToken: (claims) => mint(claims, { expiresInSeconds: 300 }),
+            now: () => clock.now(),
+          }),
+        );
+      }
       return router;
     },
-    async mint(claims, mintOptions = {}) {
-      const key = await keyFor(mintOptions);
-      const iat = mintOptions.iat ?? Math.floor(clock.now() / 1000);
-      const exp = iat + (mintOptions.expiresInSeconds ?? DEFAULT_EXPIRES_IN_SECONDS);
-      const header: JWTHeaderParameters = { typ: "JWT", kid: key.kid, ...mintOptions.header, alg: key.alg };
-      const crit = Array.isArray(header.crit)
-        ? Object.fromEntries(header.crit.map((name) => [name, true]))
-        : undefined;
-      return new SignJWT({ iss: issuerUrl, iat, exp, ...claims })
-        .setProtectedHeader(header)
-        .sign(key.privateKey, crit ? { crit } : undefined);
-    },
+    mint,
     async rotate(alg) {
       const key = await generateKey(alg ?? current?.alg ?? "ES256");
       keys.push(key);

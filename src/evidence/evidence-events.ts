@@ -174,6 +174,10 @@ export function summarise(event: AuditEvent): string {
       return `${who} listed approvals (${event.details.returned ?? "?"} returned)`;
     case "keys.rotated":
       return `the signing key was rotated to ${text(event.details.kid) ?? "?"}`;
+    case "console.signed_in":
+      return `${who} signed in to the console`;
+    case "console.signed_out":
+      return `${who}'s console session ended (${text(event.details.reason) ?? "?"})`;
     default:
       return unreachable(event);
   }

@@ -37,6 +37,7 @@ import { createRetryRevocation } from "../revocation/retry-revocation.js";
 import { createRevocationRecordStore } from "../revocation/revocation-record-store.js";
 import { createTaskDetails, createTaskSummaries } from "../tasks/task-details.js";
 import { createTaskService } from "../tasks/task-service.js";
+import { buildConsoleRoutes } from "./console-wiring.js";
 import type { CoreServices } from "./core-services.js";
 import type { Infrastructure } from "./infrastructure.js";
 import { authorizationServerMetadata, buildOAuthServices } from "./oauth-services.js";
@@ -216,6 +217,7 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       oauthMetadataRoute(authorizationServerMetadata(infra)),
       openApiRoute(buildOpenApiDocument({ publicUrl: config.server.public_url })),
       ...extraPublicRoutes,
+      ...buildConsoleRoutes(infra, core, services),
     ],
     oauthRoutes: [
       tokenRoute({

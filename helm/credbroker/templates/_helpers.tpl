@@ -125,6 +125,9 @@ Secrets reach the broker only as secretKeyRef env vars, under the env names the 
 {{- with $v.secrets.approvalWebhook.existingSecret }}
 {{ include "credbroker.secretEnv" (dict "name" "CREDBROKER_APPROVAL_WEBHOOK_SECRET" "secret" . "key" $v.secrets.approvalWebhook.key) }}
 {{- end }}
+{{- with $v.secrets.consoleOidc.existingSecret }}
+{{ include "credbroker.secretEnv" (dict "name" "CREDBROKER_CONSOLE_CLIENT_SECRET" "secret" . "key" $v.secrets.consoleOidc.key) }}
+{{- end }}
 {{- with $v.secrets.vault.existingSecret }}
 {{- if $v.secrets.vault.tokenKey }}
 {{ include "credbroker.secretEnv" (dict "name" "VAULT_TOKEN" "secret" . "key" $v.secrets.vault.tokenKey) }}

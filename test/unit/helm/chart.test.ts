@@ -273,3 +273,27 @@ describe("the Helm chart's deployments", () => {
     }
   });
 });
+
+describe("the Helm chart's console", () => {
+  it("is off unless config.console is set; a console values file validates and its secret is wired by reference", () => {
+    expect(values.config).toMatchObject({ console: {} });
+    expect(templates["configmap.yaml"]).toContain('"console"');
+    expect(templates["_helpers.tpl"]).toContain("CREDBROKER_CONSOLE_CLIENT_SECRET");
+    const withConsole = merge(clone(values), {
+      config: {
+        console: {
+          oidc: { name: "corp", issuer: "https://login.example.com", client_id: "credbroker-console" },
+          session: { idle_timeout_seconds: 600 },
+        },
+      },
+      secrets: { consoleOidc: { existingSecret: "console-oidc" } },
+    });
+    expect(validate(schema, withConsole)).toEqual([]);
+    const off = merge(clone(values), { config: { console: { enabled: false } } });
+    expect(validate(schema, off)).toEqual([]);
+    const insecure = merge(clone(values), {
+      config: { console: { oidc: { name: "corp", issuer: "http://login.example.com", client_id: "c" } } },
+    });
+    expect(validate(schema, insecure)).not.toEqual([]);
+  });
+});

@@ -93,8 +93,10 @@ const importsConcreteProvider = (edge: ImportEdge) =>
   !edge.from.startsWith("src/client/") &&
   providerFolder(edge.to) !== null;
 
+/** The HTTP faces: the /v1 routes and the web console (src/console/) call services, never stores. */
 const importsStoreFromHttp = (edge: ImportEdge) =>
-  edge.from.startsWith("src/http/") && path.posix.basename(edge.to).endsWith("-store.ts");
+  (edge.from.startsWith("src/http/") || edge.from.startsWith("src/console/")) &&
+  path.posix.basename(edge.to).endsWith("-store.ts");
 
 describe("dependency rules", () => {
   it("the scanner reads static, multi-line, re-export, side-effect and dynamic imports", () => {
@@ -149,7 +151,7 @@ describe("dependency rules", () => {
     );
   });
 
-  it("src/http/ never imports a store directly", () => {
+  it("src/http/ and src/console/ never import a store directly", () => {
     const allowed = (edge: ImportEdge) => HTTP_STORE_EXCEPTIONS.includes(edgeKey(edge));
     expect(
       offenders((edge) => importsStoreFromHttp(edge) && !allowed(edge)),
