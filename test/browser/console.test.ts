@@ -7,7 +7,6 @@ import { type Harness, startHarness, waitFor } from "../support/broker-harness.j
 import { newFaults, withFaults } from "../support/faulty-provider.js";
 import { createTestClock } from "../support/test-clock.js";
 import {
-  CHROMIUM,
   CLIENT_ID,
   csrfOf,
   expectAccessible,
