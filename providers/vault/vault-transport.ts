@@ -56,12 +56,23 @@ const networkErrorSchema = z.object({ code: z.string().min(1) });
 
 /** Every request keeps at most this many idle sockets per agent. */
 const MAX_FREE_SOCKETS = 16;
+/**
+ * An idle kept-alive socket is closed after this long: before the 5 s keep-alive timeout of Node servers and
+ * of many proxies, so a request never goes out on a socket the server is closing at that moment (an
+ * ECONNRESET, which the provider must treat as "may have been issued").
+ */
+const IDLE_SOCKET_MS = 4_000;
 
 export function createVaultTransport(options: VaultTransportOptions): VaultTransport {
-  const httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });
+  const httpAgent = new HttpAgent({
+    keepAlive: true,
+    maxFreeSockets: MAX_FREE_SOCKETS,
+    timeout: IDLE_SOCKET_MS,
+  });
   const httpsAgent = new HttpsAgent({
     keepAlive: true,
     maxFreeSockets: MAX_FREE_SOCKETS,
+    timeout: IDLE_SOCKET_MS,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
   });
   const client = nodeVault({
