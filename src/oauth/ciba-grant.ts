@@ -7,7 +7,7 @@ import type { CibaPollStore } from "./ciba-poll-store.js";
 import type { GrantSubjects } from "./grant-subject.js";
 import { OAuthError } from "./oauth-errors.js";
 import { optionalParam, requiredParam, type TokenParams } from "./token-params.js";
-import type { TokenResponse } from "./token-service.js";
+import type { TokenResponse } from "./token-response.js";
 
 /** RFC 7523 §2.2: how the polling client proves it is the requester. */
 const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -9,6 +9,9 @@ import type { GrantSubjects } from "./grant-subject.js";
 import { fromBrokerError, OAuthError } from "./oauth-errors.js";
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type TokenExchange } from "./token-exchange.js";
 import { optionalParam, requiredParam, resourceParam, scopeParam, type TokenParams } from "./token-params.js";
+import type { TokenResponse } from "./token-response.js";
+
+export type { TokenResponse } from "./token-response.js";
 
 /** RFC 7523 §2.1. */
 export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -17,17 +20,6 @@ export const CIBA_GRANT = "urn:openid:params:grant-type:ciba";
 
 /** The grant types the token endpoint accepts, in the order the metadata lists them. */
 export const GRANT_TYPES = [JWT_BEARER_GRANT, CIBA_GRANT, TOKEN_EXCHANGE_GRANT] as const;
-
-/** RFC 6749 §5.1. */
-export interface TokenResponse {
-  access_token: string;
-  /** `DPoP` when the request carried a valid DPoP proof (RFC 9449 §5). */
-  token_type: "Bearer" | "DPoP";
-  expires_in: number;
-  scope?: string;
-  /** RFC 8693 §2.2.1, on token exchange only. */
-  issued_token_type?: string;
-}
 
 /** A signer profile as the token endpoint selects it: by its audience (RFC 8707 `resource`). */
 export interface TokenProfile {

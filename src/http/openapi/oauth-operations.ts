@@ -1,5 +1,5 @@
 import { revokeTokenBody, tokenRequestBody } from "../routes/oauth-routes.js";
-import type { Operation } from "./operations.js";
+import type { Operation } from "./operation-types.js";
 
 const metadata = {
   component: "AuthorizationServerMetadata",

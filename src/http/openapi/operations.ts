@@ -1,5 +1,3 @@
-import type { z } from "zod";
-import type { BrokerErrorCode } from "../../shared/errors.js";
 import { listQuery as approvalListQuery, decisionBody } from "../routes/approval-routes.js";
 import { evidenceQuery } from "../routes/evidence-routes.js";
 import {
@@ -19,45 +17,15 @@ import {
   verificationBody,
 } from "../schemas.js";
 import { OAUTH_OPERATIONS } from "./oauth-operations.js";
+import type { Operation } from "./operation-types.js";
+
+export type { Operation, OperationAuth, ResponseBody } from "./operation-types.js";
 
 /**
  * Every route the api role serves, as the OpenAPI document describes it: request schemas are the very
  * ones the routes validate with; response schemas are named components (`openapi-document.ts`).
  * `test/integration/openapi.test.ts` fails when the app serves a route this table does not list.
  */
-
-/** How a caller authenticates: none, a bearer workload assertion, or that or resource-server client auth. */
-export type OperationAuth = "public" | "workload" | "client";
-
-/** A response: a named component schema (`responses` of openapi-document.ts), or a non-JSON body. */
-export type ResponseBody =
-  | { component: string; description: string; alsoHtml?: boolean }
-  | { mediaType: "text/plain" | "text/html"; description: string }
-  | { empty: true; description: string };
-
-export interface Operation {
-  method: "get" | "post";
-  /** OpenAPI path template (`{task_id}`). */
-  path: string;
-  operationId: string;
-  tag: "tasks" | "credentials" | "approvals" | "introspection" | "admin" | "audit" | "oauth" | "public";
-  summary: string;
-  description?: string;
-  auth: OperationAuth;
-  /** The Cedar action that decides the call (`x-policy-action`). */
-  policyAction?: string;
-  query?: z.ZodObject;
-  /**
-   * `optional`: a request without a body is accepted; `form`: also application/x-www-form-urlencoded;
-   * `formOnly`: only that (the OAuth endpoints).
-   */
-  body?: { schema: z.ZodType; component: string; optional?: boolean; form?: boolean; formOnly?: boolean };
-  responses: Partial<Record<number, ResponseBody>>;
-  /** An OAuth endpoint: its error statuses, each answered in the RFC 6749 shape (`OAuthTokenError`). */
-  oauthErrorStatuses?: number[];
-  /** Error codes the route's own logic can answer, besides those every authenticated route can. */
-  errors: BrokerErrorCode[];
-}
 
 const task = { component: "Task", description: "The task object" };
 const credential = { component: "Credential", description: "The credential (never its secret)" };
