@@ -295,6 +295,20 @@ export const configSchema = z
       })
       .strict()
       .default({ ttl_seconds: 600, retention_days: 7 }),
+    /** Shared Signals (SSF 1.0) transmitter: streams for resource servers (docs/signals.md). */
+    signals: z
+      .object({
+        /** Streams one resource server may have at once. */
+        max_streams_per_client: z.number().int().min(1).max(100).default(5),
+        /** Push attempts per SET before it is given up (each failure is counted on the stream's status). */
+        delivery_attempts: z.number().int().min(1).max(50).default(10),
+        /** First wait before a push is retried; doubles on each attempt. */
+        delivery_backoff_ms: z.number().int().min(10).max(600_000).default(1_000),
+        /** A push receiver must answer within this long. */
+        delivery_timeout_ms: z.number().int().positive().max(60_000).default(5_000),
+      })
+      .strict()
+      .prefault({}),
     /** The OAuth side (docs/oauth.md). */
     oauth: z
       .object({

@@ -2,6 +2,7 @@ import type { Approval } from "../approvals/approval-types.js";
 import type { IssuedResult } from "../credentials/credential-issuer.js";
 import type { Credential } from "../credentials/credential-types.js";
 import { toIso } from "../shared/clock.js";
+import { EVENTS_SUPPORTED, eventsDelivered, PUSH_METHOD, type Stream } from "../signals/stream-types.js";
 import type { TaskSummary } from "../tasks/task-details.js";
 import type { Task } from "../tasks/task-types.js";
 
@@ -118,4 +119,35 @@ export function approvalView(approval: Approval, issued: IssuedResult | null) {
 /** `POST /v1/tasks/{id}/task-token`: a fresh task token (docs/oauth.md). */
 export function taskTokenView(task: Task, taskToken: { token: string; expiresAt: number }) {
   return { task_id: task.id, task_token: taskToken.token, expires_at: toIso(taskToken.expiresAt) };
+}
+
+/** An SSF stream configuration (SSF 1.0 §8.1.1); `iss` is the broker's signer issuer. */
+export function streamView(stream: Stream, issuer: string) {
+  return {
+    stream_id: stream.id,
+    iss: issuer,
+    aud: stream.audiences.length === 1 ? stream.audiences[0] : stream.audiences,
+    delivery: { method: PUSH_METHOD, endpoint_url: stream.endpointUrl },
+    events_supported: [...EVENTS_SUPPORTED],
+    events_requested: stream.eventsRequested,
+    events_delivered: eventsDelivered(stream),
+    description: stream.description,
+  };
+}
+
+/** An SSF stream status (§8.1.2), with the broker's delivery counters. */
+export function streamStatusView(stream: Stream) {
+  return {
+    stream_id: stream.id,
+    status: stream.status,
+    ...(stream.statusReason ? { reason: stream.statusReason } : {}),
+    delivery: {
+      delivered: stream.delivered,
+      failed_attempts: stream.failedAttempts,
+      dropped: stream.dropped,
+      last_delivered_at: iso(stream.lastDeliveredAt),
+      last_error: stream.lastError,
+      last_error_at: iso(stream.lastErrorAt),
+    },
+  };
 }

@@ -25,6 +25,7 @@ import { evidenceRoutes } from "../http/routes/evidence-routes.js";
 import { healthRoutes } from "../http/routes/health-routes.js";
 import { oauthMetadataRoute, revokeRoute, tokenRoute } from "../http/routes/oauth-routes.js";
 import { openApiRoute } from "../http/routes/openapi-routes.js";
+import { signalsRoutes, ssfMetadataRoute } from "../http/routes/signals-routes.js";
 import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
 import { whoamiRoutes } from "../http/routes/whoami-routes.js";
@@ -35,6 +36,8 @@ import { createEmergencyRevocation } from "../revocation/emergency-revocation.js
 import { createResolveCredential } from "../revocation/resolve-credential.js";
 import { createRetryRevocation } from "../revocation/retry-revocation.js";
 import { createRevocationRecordStore } from "../revocation/revocation-record-store.js";
+import { createSignalsService } from "../signals/signals-service.js";
+import { ssfMetadata } from "../signals/ssf-metadata.js";
 import { createTaskDetails, createTaskSummaries } from "../tasks/task-details.js";
 import { createTaskService } from "../tasks/task-service.js";
 import { buildConsoleRoutes } from "./console-wiring.js";
@@ -136,6 +139,13 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       queue,
       fullUpToEvents: config.audit.verify_full_up_to_events,
     }),
+    signals: createSignalsService({
+      streams: infra.streams,
+      emitter: core.signals,
+      decide,
+      clock,
+      maxStreamsPerClient: config.signals.max_streams_per_client,
+    }),
     evidence: createEvidenceService({
       tasks,
       credentials,
@@ -215,6 +225,7 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       healthRoutes({ registry: infra.metrics.registry, readiness: infra.readiness }),
       jwksRoute(infra.signer),
       oauthMetadataRoute(authorizationServerMetadata(infra)),
+      ssfMetadataRoute(ssfMetadata(config.server.public_url, infra.signer.issuer)),
       openApiRoute(buildOpenApiDocument({ publicUrl: config.server.public_url })),
       ...extraPublicRoutes,
       ...buildConsoleRoutes(infra, core, services),
@@ -255,6 +266,7 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
     }),
     clientRoutes: [
       { path: "/introspect", router: introspectRoute({ introspection: services.introspection }) },
+      { path: "/ssf", router: signalsRoutes({ signals: services.signals, issuer: infra.signer.issuer }) },
     ],
     v1: [
       { path: "/tasks", router: evidenceRoutes({ evidence: services.evidence }) },

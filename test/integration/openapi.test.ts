@@ -122,7 +122,7 @@ const resolve = (pointer: string): unknown =>
  * schema, its zod schema parses it, and an error's code is one the operation documents at that status.
  */
 async function call(
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "PATCH" | "DELETE",
   template: string,
   options: {
     params?: Record<string, string>;
@@ -516,6 +516,34 @@ describe("real responses validate against the document", () => {
     expect(validate(task, { ...real, undocumented: 1 }, root)).not.toEqual([]);
     expect(validate(task, { ...real, created_at: "yesterday" }, root)).not.toEqual([]);
     expect(validate(task, { ...real, state: "ajar" }, root)).not.toEqual([]);
+  });
+
+  it("signals: the SSF metadata and a stream's whole life", async () => {
+    expect((await call("GET", "/.well-known/ssf-configuration")).status).toBe(200);
+    const headers = { authorization: `Basic ${Buffer.from(`tickets-rs:${RS_SECRET}`).toString("base64")}` };
+    const created = await call("POST", "/v1/ssf/streams", {
+      headers,
+      body: { delivery: { method: "urn:ietf:rfc:8935", endpoint_url: "https://rs.example/events" } },
+    });
+    expect(created.status).toBe(201);
+    const stream_id = created.body.stream_id as string;
+    const query = `stream_id=${stream_id}`;
+    expect((await call("GET", "/v1/ssf/streams", { headers, query })).status).toBe(200);
+    expect((await call("GET", "/v1/ssf/streams", { headers })).body).toHaveLength(1);
+    const patched = await call("PATCH", "/v1/ssf/streams", {
+      headers,
+      body: { stream_id, description: "d" },
+    });
+    expect(patched.status).toBe(200);
+    expect((await call("GET", "/v1/ssf/status", { headers, query })).status).toBe(200);
+    const off = await call("POST", "/v1/ssf/status", { headers, body: { stream_id, status: "disabled" } });
+    expect(off.body.status).toBe("disabled");
+    const refused = await call("POST", "/v1/ssf/verify", { headers, body: { stream_id } });
+    expect(refused.status).toBe(400);
+    await call("POST", "/v1/ssf/status", { headers, body: { stream_id, status: "enabled" } });
+    expect((await call("POST", "/v1/ssf/verify", { headers, body: { stream_id } })).status).toBe(204);
+    expect((await call("DELETE", "/v1/ssf/streams", { headers, query })).status).toBe(204);
+    expect((await call("GET", "/v1/ssf/status", { headers, query })).status).toBe(404);
   });
 
   it("the journeys reached every documented success response", () => {

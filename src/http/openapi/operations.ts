@@ -19,6 +19,7 @@ import {
   verificationBody,
 } from "../schemas.js";
 import { OAUTH_OPERATIONS } from "./oauth-operations.js";
+import { SIGNALS_OPERATIONS } from "./signals-operations.js";
 
 /**
  * Every route the api role serves, as the OpenAPI document describes it: request schemas are the very
@@ -36,11 +37,20 @@ export type ResponseBody =
   | { empty: true; description: string };
 
 export interface Operation {
-  method: "get" | "post";
+  method: "get" | "post" | "patch" | "delete";
   /** OpenAPI path template (`{task_id}`). */
   path: string;
   operationId: string;
-  tag: "tasks" | "credentials" | "approvals" | "introspection" | "admin" | "audit" | "oauth" | "public";
+  tag:
+    | "tasks"
+    | "credentials"
+    | "approvals"
+    | "introspection"
+    | "signals"
+    | "admin"
+    | "audit"
+    | "oauth"
+    | "public";
   summary: string;
   description?: string;
   auth: OperationAuth;
@@ -477,4 +487,5 @@ export const OPERATIONS: Operation[] = [
     errors: [],
   },
   ...OAUTH_OPERATIONS,
+  ...SIGNALS_OPERATIONS,
 ];

@@ -1,0 +1,67 @@
+import { Router } from "express";
+import type { SignalsService } from "../../signals/signals-service.js";
+import { principalOf } from "../principal-of.js";
+import {
+  optionalStreamIdQuery,
+  streamCreateBody,
+  streamIdQuery,
+  streamStatusBody,
+  streamUpdateBody,
+  streamVerifyBody,
+} from "../schemas.js";
+import { parseInput } from "../validate.js";
+import { streamStatusView, streamView } from "../views.js";
+
+/** The SSF 1.0 transmitter metadata (§7.1), public at `/.well-known/ssf-configuration`. */
+export function ssfMetadataRoute(metadata: Record<string, unknown>): Router {
+  const router = Router();
+  router.get("/.well-known/ssf-configuration", (_req, res) => {
+    res.setHeader("Cache-Control", "public, max-age=300");
+    res.json(metadata);
+  });
+  return router;
+}
+
+/**
+ * Stream management (SSF 1.0 §8.1), mounted at `/v1/ssf` behind resource-server client authentication:
+ * `/streams` (configuration: POST create, GET read or list, PATCH update, DELETE), `/status` (GET, POST)
+ * and `/verify` (POST, the verification event).
+ */
+export function signalsRoutes(deps: { signals: SignalsService; issuer: string }): Router {
+  const router = Router();
+  const view = (stream: Parameters<typeof streamView>[0]) => streamView(stream, deps.issuer);
+  router.post("/streams", async (req, res) => {
+    const body = parseInput(streamCreateBody, req.body);
+    res.status(201).json(view(await deps.signals.create(principalOf(req), body)));
+  });
+  router.get("/streams", async (req, res) => {
+    const { stream_id } = parseInput(optionalStreamIdQuery, req.query);
+    const caller = principalOf(req);
+    if (stream_id !== undefined) return void res.json(view(await deps.signals.get(caller, stream_id)));
+    res.json((await deps.signals.list(caller)).map(view));
+  });
+  router.patch("/streams", async (req, res) => {
+    const { stream_id, ...changes } = parseInput(streamUpdateBody, req.body);
+    res.json(view(await deps.signals.update(principalOf(req), stream_id, changes)));
+  });
+  router.delete("/streams", async (req, res) => {
+    const { stream_id } = parseInput(streamIdQuery, req.query);
+    await deps.signals.remove(principalOf(req), stream_id);
+    res.status(204).end();
+  });
+  router.get("/status", async (req, res) => {
+    const { stream_id } = parseInput(streamIdQuery, req.query);
+    res.json(streamStatusView(await deps.signals.get(principalOf(req), stream_id)));
+  });
+  router.post("/status", async (req, res) => {
+    const { stream_id, status, reason } = parseInput(streamStatusBody, req.body);
+    const stream = await deps.signals.setStatus(principalOf(req), stream_id, status, reason ?? "");
+    res.json(streamStatusView(stream));
+  });
+  router.post("/verify", async (req, res) => {
+    const { stream_id, state } = parseInput(streamVerifyBody, req.body);
+    await deps.signals.verify(principalOf(req), stream_id, state);
+    res.status(204).end();
+  });
+  return router;
+}
