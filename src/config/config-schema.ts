@@ -306,6 +306,8 @@ export const configSchema = z
         delivery_backoff_ms: z.number().int().min(10).max(600_000).default(1_000),
         /** A push receiver must answer within this long. */
         delivery_timeout_ms: z.number().int().positive().max(60_000).default(5_000),
+        /** SETs a poll stream holds unacknowledged; past it the oldest are dropped. */
+        poll_max_held: z.number().int().min(10).max(1_000_000).default(10_000),
       })
       .strict()
       .prefault({}),

@@ -174,3 +174,19 @@ export const streamStatusBody = z
 export const streamVerifyBody = z
   .object({ stream_id: z.string().min(1).max(64), state: z.string().max(256).optional(), ...ssfClientAuth })
   .strict();
+
+/** RFC 8936 §2.4 poll request (the names are the RFC's). */
+export const pollBody = z
+  .object({
+    maxEvents: z.number().int().min(0).max(10_000).optional(),
+    returnImmediately: z.boolean().optional(),
+    ack: z.array(z.string().min(1).max(128)).max(1_000).optional(),
+    setErrs: z
+      .record(
+        z.string().min(1).max(128),
+        z.object({ err: z.string().max(64), description: z.string().max(1024).optional() }),
+      )
+      .optional(),
+    ...ssfClientAuth,
+  })
+  .strict();

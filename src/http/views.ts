@@ -2,7 +2,13 @@ import type { Approval } from "../approvals/approval-types.js";
 import type { IssuedResult } from "../credentials/credential-issuer.js";
 import type { Credential } from "../credentials/credential-types.js";
 import { toIso } from "../shared/clock.js";
-import { EVENTS_SUPPORTED, eventsDelivered, PUSH_METHOD, type Stream } from "../signals/stream-types.js";
+import {
+  EVENTS_SUPPORTED,
+  eventsDelivered,
+  POLL_METHOD,
+  PUSH_METHOD,
+  type Stream,
+} from "../signals/stream-types.js";
 import type { TaskSummary } from "../tasks/task-details.js";
 import type { Task } from "../tasks/task-types.js";
 
@@ -121,13 +127,19 @@ export function taskTokenView(task: Task, taskToken: { token: string; expiresAt:
   return { task_id: task.id, task_token: taskToken.token, expires_at: toIso(taskToken.expiresAt) };
 }
 
-/** An SSF stream configuration (SSF 1.0 §8.1.1); `iss` is the broker's signer issuer. */
-export function streamView(stream: Stream, issuer: string) {
+/**
+ * An SSF stream configuration (SSF 1.0 §8.1.1); `iss` is the broker's signer issuer. A poll stream's
+ * `endpoint_url` is the broker's poll URL for it.
+ */
+export function streamView(stream: Stream, at: { issuer: string; pollUrl: (streamId: string) => string }) {
   return {
     stream_id: stream.id,
-    iss: issuer,
+    iss: at.issuer,
     aud: stream.audiences.length === 1 ? stream.audiences[0] : stream.audiences,
-    delivery: { method: PUSH_METHOD, endpoint_url: stream.endpointUrl },
+    delivery:
+      stream.method === "poll"
+        ? { method: POLL_METHOD, endpoint_url: at.pollUrl(stream.id) }
+        : { method: PUSH_METHOD, endpoint_url: stream.endpointUrl },
     events_supported: [...EVENTS_SUPPORTED],
     events_requested: stream.eventsRequested,
     events_delivered: eventsDelivered(stream),

@@ -3,6 +3,7 @@ import type { BrokerMetrics } from "../metrics/broker-metrics.js";
 import { discardBody, readBoundedText } from "../shared/bounded-body.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
+import type { PollStore } from "./poll-store.js";
 import { SET_TYP } from "./set-claims.js";
 import type { StreamStore } from "./stream-store.js";
 
@@ -19,10 +20,12 @@ export interface DeliveryAttempt {
  * Pushes one SET (RFC 8935 §2): signs the queued claims with the signer's current key (`typ:
  * secevent+jwt`), POSTs them to the stream's endpoint and expects 202. A 400 (the receiver refused the SET,
  * §2.4) is not retried; anything else throws so the queue retries with backoff. Every failure is counted
- * on the stream's status; a SET for a deleted or disabled stream is dropped.
+ * on the stream's status; a SET for a deleted or disabled stream is dropped. For a poll stream (RFC 8936)
+ * the signed SET is kept for the receiver's next poll instead.
  */
 export function createSetDelivery(deps: {
   streams: Pick<StreamStore, "get" | "recordDelivered" | "recordFailure">;
+  polls: Pick<PollStore, "put">;
   signer: { signJwt(claims: JWTPayload, typ: string): Promise<string> };
   metrics: Pick<BrokerMetrics, "signalDeliveries">;
   clock: Clock;
@@ -52,6 +55,16 @@ export function createSetDelivery(deps: {
     }
   }
 
+  async function hold(streamId: string, claims: JWTPayload, set: string): Promise<void> {
+    const now = deps.clock.now();
+    const dropped = await deps.polls.put(streamId, String(claims.jti), set, now);
+    deps.metrics.signalDeliveries.inc({ outcome: "held" });
+    await deps.streams.recordDelivered(streamId, now);
+    for (let i = 0; i < dropped; i += 1) {
+      await fail(streamId, "the poll stream held too many unacknowledged SETs; the oldest was dropped", true);
+    }
+  }
+
   return async (job: { streamId: string; claims: JWTPayload }, attempt: DeliveryAttempt): Promise<void> => {
     const stream = await deps.streams.get(job.streamId);
     if (stream === null || stream.status !== "enabled") {
@@ -59,6 +72,10 @@ export function createSetDelivery(deps: {
       return;
     }
     const set = await deps.signer.signJwt(job.claims, SET_TYP);
+    if (stream.method === "poll") {
+      await hold(stream.id, job.claims, set);
+      return;
+    }
     const answer = await push(stream.endpointUrl, set);
     if (answer.status === 202) {
       deps.metrics.signalDeliveries.inc({ outcome: "delivered" });

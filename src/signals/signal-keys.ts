@@ -10,5 +10,9 @@ export function signalKeys(prefix: string) {
     byClient: (clientId: string) => `${prefix}:ssf:client:${clientId}`,
     /** Set: the stream ids that receive events about tokens of one audience. */
     byAudience: (audience: string) => `${prefix}:ssf:aud:${audience}`,
+    /** Sorted set: jtis of the SETs a poll stream holds, by when they were stored (ms). */
+    pollOrder: (streamId: string) => `${prefix}:ssf:poll:{${streamId}}:order`,
+    /** Hash: jti → the signed SET, for a poll stream (RFC 8936), until the receiver acknowledges it. */
+    pollSets: (streamId: string) => `${prefix}:ssf:poll:{${streamId}}:sets`,
   };
 }

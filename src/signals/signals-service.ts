@@ -5,9 +5,10 @@ import { epochSeconds, policyPrincipal } from "../policy/policy-context.js";
 import type { Clock } from "../shared/clock.js";
 import { BrokerError } from "../shared/errors.js";
 import { newId } from "../shared/ids.js";
+import type { PollStore } from "./poll-store.js";
 import type { SignalEmitter } from "./signal-emitter.js";
 import type { StreamStore } from "./stream-store.js";
-import { PUSH_METHOD, type Stream, type StreamStatus } from "./stream-types.js";
+import { POLL_METHOD, PUSH_METHOD, type Stream, type StreamStatus } from "./stream-types.js";
 
 /** What a receiver may set on its stream (SSF 1.0 §8.1.1, receiver-supplied properties). */
 export interface StreamInput {
@@ -29,11 +30,31 @@ export interface SignalsService {
   remove(caller: Principal, streamId: string): Promise<void>;
   setStatus(caller: Principal, streamId: string, status: StreamStatus, reason: string): Promise<Stream>;
   verify(caller: Principal, streamId: string, state: string | undefined): Promise<void>;
+  /**
+   * RFC 8936 poll of a poll stream: forgets `ack`ed and `setErrs` SETs first, then answers the oldest
+   * `maxEvents` still held (never waits: `returnImmediately` is always honoured as true).
+   */
+  poll(caller: Principal, streamId: string, request: PollRequest): Promise<PollAnswer>;
 }
+
+export interface PollRequest {
+  maxEvents?: number | undefined;
+  ack?: string[] | undefined;
+  setErrs?: Record<string, { err: string; description?: string | undefined }> | undefined;
+}
+
+export interface PollAnswer {
+  sets: Record<string, string>;
+  moreAvailable: boolean;
+}
+
+/** SETs one poll answers at most (and when `maxEvents` is absent). */
+const MAX_POLL_EVENTS = 100;
 
 export function createSignalsService(deps: {
   streams: StreamStore;
   emitter: Pick<SignalEmitter, "verify">;
+  polls: PollStore;
   decide: Decide;
   clock: Clock;
   maxStreamsPerClient: number;
@@ -61,7 +82,7 @@ export function createSignalsService(deps: {
 
   async function create(caller: Principal, input: StreamInput): Promise<Stream> {
     const { audiences } = receiverOf(caller);
-    const endpointUrl = pushEndpoint(input);
+    const { method, endpointUrl } = delivery(input);
     await requireAllowed(
       deps.decide,
       {
@@ -70,7 +91,7 @@ export function createSignalsService(deps: {
         resource: { type: "Broker" },
         context: {
           audiences: [...audiences],
-          delivery_method: PUSH_METHOD,
+          delivery_method: method === "push" ? PUSH_METHOD : POLL_METHOD,
           endpoint_url: endpointUrl,
           now: epochSeconds(deps.clock.now()),
         },
@@ -87,6 +108,7 @@ export function createSignalsService(deps: {
       id: newId("str"),
       owner: caller.id,
       audiences: [...audiences],
+      method,
       endpointUrl,
       eventsRequested: input.events_requested ?? [],
       description: input.description ?? "",
@@ -106,9 +128,9 @@ export function createSignalsService(deps: {
 
   async function update(caller: Principal, streamId: string, input: StreamInput): Promise<Stream> {
     const stream = await owned(caller, streamId);
-    const endpointUrl = input.delivery === undefined ? undefined : pushEndpoint(input);
+    const changed = input.delivery === undefined ? {} : delivery(input);
     await streams.update(stream.id, {
-      ...(endpointUrl === undefined ? {} : { endpointUrl }),
+      ...changed,
       ...(input.events_requested === undefined ? {} : { eventsRequested: input.events_requested }),
       ...(input.description === undefined ? {} : { description: input.description }),
     });
@@ -138,21 +160,48 @@ export function createSignalsService(deps: {
       }
       await deps.emitter.verify(stream, state);
     },
+    async poll(caller, streamId, request) {
+      const stream = await owned(caller, streamId);
+      if (stream.method !== "poll") {
+        throw new BrokerError("invalid_request", `Stream ${streamId} is a push stream; it cannot be polled.`);
+      }
+      const done = [...(request.ack ?? []), ...Object.keys(request.setErrs ?? {})];
+      await deps.polls.ack(stream.id, done);
+      const max = Math.min(request.maxEvents ?? MAX_POLL_EVENTS, MAX_POLL_EVENTS);
+      if (max === 0) return { sets: {}, moreAvailable: false };
+      const { sets, more } = await deps.polls.take(stream.id, max);
+      return { sets, moreAvailable: more };
+    },
   };
 }
 
-/** The push endpoint of a stream: the only delivery method this version transmits. */
-function pushEndpoint(input: StreamInput): string {
-  const delivery = input.delivery;
-  if (delivery === undefined || delivery.method !== PUSH_METHOD) {
-    throw new BrokerError("invalid_request", `delivery.method must be "${PUSH_METHOD}" (push, RFC 8935).`);
+/**
+ * A stream's delivery: push to the receiver's https endpoint, or poll at the broker (the receiver gives no
+ * endpoint; the stream's `delivery.endpoint_url` is the broker's poll URL).
+ */
+function delivery(input: StreamInput): { method: "push" | "poll"; endpointUrl: string } {
+  const method = input.delivery?.method;
+  if (method === POLL_METHOD) {
+    if (input.delivery?.endpoint_url !== undefined) {
+      throw new BrokerError(
+        "invalid_request",
+        "A poll stream's endpoint_url is the broker's; do not send one.",
+      );
+    }
+    return { method: "poll", endpointUrl: "" };
   }
-  const url = delivery.endpoint_url;
+  if (method !== PUSH_METHOD) {
+    throw new BrokerError(
+      "invalid_request",
+      `delivery.method must be "${PUSH_METHOD}" (push) or "${POLL_METHOD}" (poll).`,
+    );
+  }
+  const url = input.delivery?.endpoint_url;
   if (url === undefined || !isAllowedUrl(url)) {
     throw new BrokerError(
       "invalid_request",
       "delivery.endpoint_url must be an https URL (plain http only on loopback addresses).",
     );
   }
-  return url;
+  return { method: "push", endpointUrl: url };
 }

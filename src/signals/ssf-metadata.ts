@@ -1,4 +1,4 @@
-import { PUSH_METHOD } from "./stream-types.js";
+import { POLL_METHOD, PUSH_METHOD } from "./stream-types.js";
 
 /** Where the stream management routes live under the broker's public URL. */
 export const SSF_PATHS = {
@@ -9,8 +9,7 @@ export const SSF_PATHS = {
 
 /**
  * SSF 1.0 §7.1 transmitter configuration metadata. `issuer` is the signer's issuer (the `iss` of every
- * SET); receivers authenticate as OAuth clients of the broker (`resource_servers`). Poll (RFC 8936) is not
- * transmitted in this version, so only push is listed.
+ * SET); receivers authenticate as OAuth clients of the broker (`resource_servers`).
  */
 export function ssfMetadata(publicUrl: string, issuer: string): Record<string, unknown> {
   const base = publicUrl.replace(/\/+$/, "");
@@ -18,7 +17,7 @@ export function ssfMetadata(publicUrl: string, issuer: string): Record<string, u
     spec_version: "1_0",
     issuer,
     jwks_uri: `${base}/.well-known/jwks.json`,
-    delivery_methods_supported: [PUSH_METHOD],
+    delivery_methods_supported: [PUSH_METHOD, POLL_METHOD],
     configuration_endpoint: `${base}${SSF_PATHS.configuration}`,
     status_endpoint: `${base}${SSF_PATHS.status}`,
     verification_endpoint: `${base}${SSF_PATHS.verification}`,

@@ -17,7 +17,7 @@ export interface StreamStore {
   idsForAudiences(audiences: readonly string[]): Promise<string[]>;
   update(
     streamId: string,
-    fields: Partial<Pick<Stream, "endpointUrl" | "eventsRequested" | "description">>,
+    fields: Partial<Pick<Stream, "method" | "endpointUrl" | "eventsRequested" | "description">>,
   ): Promise<void>;
   setStatus(streamId: string, status: StreamStatus, reason: string): Promise<void>;
   delete(stream: Pick<Stream, "id" | "owner" | "audiences">): Promise<void>;
@@ -30,6 +30,7 @@ const streamRecord = z.object({
   id: z.string(),
   owner: z.string(),
   audiences: storedFields.stringList,
+  method: z.enum(["push", "poll"]).default("push"),
   endpoint_url: z.string(),
   events_requested: storedFields.stringList,
   description: z.string().default(""),
@@ -51,6 +52,7 @@ function decode(raw: Record<string, string>): Stream | null {
     id: r.id,
     owner: r.owner,
     audiences: r.audiences,
+    method: r.method,
     endpointUrl: r.endpoint_url,
     eventsRequested: r.events_requested,
     description: r.description,
@@ -90,6 +92,7 @@ export function createStreamStore(deps: { redis: RedisClient; keyPrefix: string 
         id: stream.id,
         owner: stream.owner,
         audiences: JSON.stringify(stream.audiences),
+        method: stream.method,
         endpoint_url: stream.endpointUrl,
         events_requested: JSON.stringify(stream.eventsRequested),
         description: stream.description,
@@ -115,6 +118,7 @@ export function createStreamStore(deps: { redis: RedisClient; keyPrefix: string 
     },
     async update(streamId, fields) {
       const values: Record<string, string> = {};
+      if (fields.method !== undefined) values.method = fields.method;
       if (fields.endpointUrl !== undefined) values.endpoint_url = fields.endpointUrl;
       if (fields.eventsRequested !== undefined)
         values.events_requested = JSON.stringify(fields.eventsRequested);
@@ -126,6 +130,7 @@ export function createStreamStore(deps: { redis: RedisClient; keyPrefix: string 
     },
     async delete(stream) {
       await redis.del(keys.stream(stream.id));
+      await redis.del(keys.pollOrder(stream.id), keys.pollSets(stream.id));
       await redis.srem(keys.byClient(stream.owner), stream.id);
       await Promise.all(stream.audiences.map((aud) => redis.srem(keys.byAudience(aud), stream.id)));
     },

@@ -22,7 +22,9 @@ export interface Stream {
   owner: string;
   /** Token audiences it hears about (the resource server's `audiences` when the stream was made). */
   audiences: string[];
-  /** Push only in this version: the receiver's endpoint (RFC 8935). */
+  /** Push (RFC 8935) to the receiver's endpoint, or poll (RFC 8936) at the broker. */
+  method: "push" | "poll";
+  /** The receiver's push endpoint; "" for a poll stream. */
   endpointUrl: string;
   eventsRequested: string[];
   description: string;

@@ -142,6 +142,7 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
     signals: createSignalsService({
       streams: infra.streams,
       emitter: core.signals,
+      polls: infra.polls,
       decide,
       clock,
       maxStreamsPerClient: config.signals.max_streams_per_client,
@@ -266,7 +267,14 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
     }),
     clientRoutes: [
       { path: "/introspect", router: introspectRoute({ introspection: services.introspection }) },
-      { path: "/ssf", router: signalsRoutes({ signals: services.signals, issuer: infra.signer.issuer }) },
+      {
+        path: "/ssf",
+        router: signalsRoutes({
+          signals: services.signals,
+          issuer: infra.signer.issuer,
+          publicUrl: config.server.public_url,
+        }),
+      },
     ],
     v1: [
       { path: "/tasks", router: evidenceRoutes({ evidence: services.evidence }) },

@@ -15,6 +15,7 @@ import { createRevocationQueue } from "../revocation/revocation-queue.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import { watchEvictionPolicy } from "../shared/redis-eviction.js";
+import { createPollStore } from "../signals/poll-store.js";
 import { createStreamStore } from "../signals/stream-store.js";
 import { createTaskStore } from "../tasks/task-store.js";
 
@@ -99,6 +100,7 @@ export async function buildInfrastructure(options: InfrastructureOptions) {
       publishedKeys: () => providers.signer.jwks(),
     }),
     streams: createStreamStore({ redis, keyPrefix }),
+    polls: createPollStore({ redis, keyPrefix, cap: config.signals.poll_max_held }),
     queue,
     metrics,
     eviction,

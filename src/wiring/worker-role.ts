@@ -83,6 +83,7 @@ export function startWorkerRole(infra: Infrastructure, core: CoreServices): Work
     }),
     deliverSignal: createSetDelivery({
       streams: infra.streams,
+      polls: infra.polls,
       signer: infra.signer,
       metrics,
       clock,

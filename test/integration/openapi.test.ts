@@ -542,6 +542,18 @@ describe("real responses validate against the document", () => {
     expect(refused.status).toBe(400);
     await call("POST", "/v1/ssf/status", { headers, body: { stream_id, status: "enabled" } });
     expect((await call("POST", "/v1/ssf/verify", { headers, body: { stream_id } })).status).toBe(204);
+    const polled = await call("POST", "/v1/ssf/streams", {
+      headers,
+      body: { delivery: { method: "urn:ietf:rfc:8936" } },
+    });
+    const poll = await call("POST", "/v1/ssf/poll/{stream_id}", {
+      headers,
+      params: { stream_id: polled.body.stream_id },
+      body: { returnImmediately: true },
+    });
+    expect(poll.body).toEqual({ sets: {}, moreAvailable: false });
+    const pollQuery = `stream_id=${polled.body.stream_id}`;
+    expect((await call("DELETE", "/v1/ssf/streams", { headers, query: pollQuery })).status).toBe(204);
     expect((await call("DELETE", "/v1/ssf/streams", { headers, query })).status).toBe(204);
     expect((await call("GET", "/v1/ssf/status", { headers, query })).status).toBe(404);
   });

@@ -1,3 +1,4 @@
+import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Harness, startHarness, waitFor } from "../support/broker-harness.js";
 import { type SetReceiver, startSetReceiver } from "../support/set-receiver.js";
@@ -103,7 +104,7 @@ describe("SSF transmitter", () => {
       spec_version: "1_0",
       issuer: publicUrl,
       jwks_uri: `${publicUrl}/.well-known/jwks.json`,
-      delivery_methods_supported: [PUSH],
+      delivery_methods_supported: [PUSH, "urn:ietf:rfc:8936"],
       configuration_endpoint: `${publicUrl}/v1/ssf/streams`,
     });
   });
@@ -130,7 +131,7 @@ describe("SSF transmitter", () => {
 
   it("refuses bad stream requests and callers the policy does not allow, creating nothing", async () => {
     const noMethod = await rsCall("tickets-rs", "POST", "/v1/ssf/streams", {
-      delivery: { method: "urn:ietf:rfc:8936" },
+      delivery: { method: "urn:example:email" },
     });
     expect(noMethod.status).toBe(400);
     const plainHttp = await rsCall("tickets-rs", "POST", "/v1/ssf/streams", {
@@ -204,6 +205,49 @@ describe("SSF transmitter", () => {
     expect(status.body.delivery.last_error).toMatch(/503/);
     const metrics = await h.call("GET", "/metrics");
     expect(metrics.text).toMatch(/credbroker_signal_deliveries_total\{outcome="retry"\} [1-9]/);
+    await rsCall("tickets-rs", "DELETE", `/v1/ssf/streams?stream_id=${id}`);
+  });
+
+  it("a poll stream (RFC 8936) holds the SETs until they are acknowledged", async () => {
+    const created = await rsCall("tickets-rs", "POST", "/v1/ssf/streams", {
+      delivery: { method: "urn:ietf:rfc:8936" },
+      events_requested: [SESSION_REVOKED],
+    });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.stream_id as string;
+    expect(created.body.delivery).toEqual({
+      method: "urn:ietf:rfc:8936",
+      endpoint_url: `${publicUrl}/v1/ssf/poll/${id}`,
+    });
+    const { taskId, jtis } = await taskWithTokens(2);
+    await h.call("POST", `/v1/tasks/${taskId}/close`, { token: agent });
+    const polled = await waitFor(async () => {
+      const res = await rsCall("tickets-rs", "POST", `/v1/ssf/poll/${id}`, { returnImmediately: true });
+      return Object.keys(res.body.sets).length >= 3 ? res.body : null;
+    });
+    expect(polled.moreAvailable).toBe(false);
+    const jwks = createRemoteJWKSet(new URL(`${publicUrl}/.well-known/jwks.json`));
+    const subjects = [];
+    for (const [jti, set] of Object.entries(polled.sets as Record<string, string>)) {
+      const { payload } = await jwtVerify(set, jwks, {
+        issuer: publicUrl,
+        audience: TICKETS,
+        typ: "secevent+jwt",
+      });
+      expect(payload.jti).toBe(jti);
+      subjects.push(payload.sub_id);
+    }
+    for (const jti of jtis) expect(subjects).toContainEqual({ format: "jwt_id", iss: publicUrl, jti });
+    const [first, ...rest] = Object.keys(polled.sets);
+    const page = await rsCall("tickets-rs", "POST", `/v1/ssf/poll/${id}`, { ack: [first], maxEvents: 1 });
+    expect(Object.keys(page.body.sets)).toHaveLength(1);
+    expect(page.body.moreAvailable).toBe(true);
+    const acked = await rsCall("tickets-rs", "POST", `/v1/ssf/poll/${id}`, { ack: rest });
+    expect(acked.body).toEqual({ sets: {}, moreAvailable: false });
+    expect((await rsCall("reports-rs", "POST", `/v1/ssf/poll/${id}`, {})).status).toBe(404);
+    const push = await createStream("tickets-rs", tickets);
+    expect((await rsCall("tickets-rs", "POST", `/v1/ssf/poll/${push}`, {})).status).toBe(400);
+    await rsCall("tickets-rs", "DELETE", `/v1/ssf/streams?stream_id=${push}`);
     await rsCall("tickets-rs", "DELETE", `/v1/ssf/streams?stream_id=${id}`);
   });
 

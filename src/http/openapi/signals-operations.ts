@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   optionalStreamIdQuery,
+  pollBody,
   streamCreateBody,
   streamIdQuery,
   streamStatusBody,
@@ -48,6 +49,11 @@ export const streamStatusResponse = z.object({
     last_error: z.string().nullable(),
     last_error_at: time.nullable(),
   }),
+});
+
+export const pollResponse = z.object({
+  sets: z.record(z.string(), z.string()).describe("jti → the SET (compact JWS, `typ: secevent+jwt`)"),
+  moreAvailable: z.boolean(),
 });
 
 const stream = { component: "SsfStream", description: "The stream configuration (SSF 1.0 §8.1.1)" };
@@ -147,6 +153,21 @@ export const SIGNALS_OPERATIONS: Operation[] = [
     responses: { 204: { empty: true, description: "Queued" } },
     errors: [...streamErrors],
   },
+  {
+    method: "post",
+    path: "/v1/ssf/poll/{stream_id}",
+    operationId: "pollStream",
+    tag: "signals",
+    summary: "RFC 8936 poll of a poll stream: acknowledge SETs, receive the next ones",
+    description:
+      "Body `{maxEvents?, returnImmediately?, ack?: [jti], setErrs?: {jti: {err, description}}}`; " +
+      "acknowledged and refused SETs are forgotten, then up to `maxEvents` (at most 100) are answered. " +
+      "The broker never holds the request open.",
+    auth: "client",
+    body: { schema: pollBody, component: "SsfPollRequest", optional: true, form: true },
+    responses: { 200: { component: "SsfPoll", description: "The SETs held for the stream" } },
+    errors: [...streamErrors],
+  },
 ];
 
 /** Response components of these operations (merged into `RESPONSE_COMPONENTS`). */
@@ -155,4 +176,5 @@ export const SIGNALS_RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   SsfStream: streamResponse,
   SsfStreamOrList: streamOrListResponse,
   SsfStreamStatus: streamStatusResponse,
+  SsfPoll: pollResponse,
 };

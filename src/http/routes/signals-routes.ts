@@ -3,6 +3,7 @@ import type { SignalsService } from "../../signals/signals-service.js";
 import { principalOf } from "../principal-of.js";
 import {
   optionalStreamIdQuery,
+  pollBody,
   streamCreateBody,
   streamIdQuery,
   streamStatusBody,
@@ -25,11 +26,16 @@ export function ssfMetadataRoute(metadata: Record<string, unknown>): Router {
 /**
  * Stream management (SSF 1.0 §8.1), mounted at `/v1/ssf` behind resource-server client authentication:
  * `/streams` (configuration: POST create, GET read or list, PATCH update, DELETE), `/status` (GET, POST)
- * and `/verify` (POST, the verification event).
+ * `/verify` (POST, the verification event) and `/poll/{stream_id}` (RFC 8936 poll of a poll stream).
  */
-export function signalsRoutes(deps: { signals: SignalsService; issuer: string }): Router {
+export function signalsRoutes(deps: { signals: SignalsService; issuer: string; publicUrl: string }): Router {
   const router = Router();
-  const view = (stream: Parameters<typeof streamView>[0]) => streamView(stream, deps.issuer);
+  const base = deps.publicUrl.replace(/\/+$/, "");
+  const at = {
+    issuer: deps.issuer,
+    pollUrl: (id: string) => `${base}/v1/ssf/poll/${encodeURIComponent(id)}`,
+  };
+  const view = (stream: Parameters<typeof streamView>[0]) => streamView(stream, at);
   router.post("/streams", async (req, res) => {
     const body = parseInput(streamCreateBody, req.body);
     res.status(201).json(view(await deps.signals.create(principalOf(req), body)));
@@ -62,6 +68,12 @@ export function signalsRoutes(deps: { signals: SignalsService; issuer: string })
     const { stream_id, state } = parseInput(streamVerifyBody, req.body);
     await deps.signals.verify(principalOf(req), stream_id, state);
     res.status(204).end();
+  });
+  router.post("/poll/:streamId", async (req, res) => {
+    const body = parseInput(pollBody, req.body ?? {});
+    const answer = await deps.signals.poll(principalOf(req), req.params.streamId, body);
+    res.setHeader("Cache-Control", "no-store");
+    res.json(answer);
   });
   return router;
 }
