@@ -56,6 +56,11 @@ export const pollResponse = z.object({
   moreAvailable: z.boolean(),
 });
 
+export const setErrorResponse = z.object({
+  err: z.enum(["invalid_request", "invalid_key", "invalid_issuer", "invalid_audience"]),
+  description: z.string(),
+});
+
 const stream = { component: "SsfStream", description: "The stream configuration (SSF 1.0 §8.1.1)" };
 const status = { component: "SsfStreamStatus", description: "The stream's status and delivery counters" };
 const streamErrors = ["invalid_request", "policy_denied", "not_found"] as const;
@@ -70,6 +75,22 @@ export const SIGNALS_OPERATIONS: Operation[] = [
     summary: "SSF 1.0 transmitter configuration metadata",
     auth: "public",
     responses: { 200: { component: "SsfConfiguration", description: "The transmitter metadata" } },
+    errors: [],
+  },
+  {
+    method: "post",
+    path: "/ssf/events",
+    operationId: "receiveSecurityEvent",
+    tag: "public",
+    summary: "RFC 8935 push endpoint for the IdP transmitters of `signals.receivers`",
+    description:
+      "Body: one SET, `Content-Type: application/secevent+jwt`. Authenticated by the SET's signature. " +
+      "A session-revoked, credential-change or account event closes every open task its subject initiated.",
+    auth: "public",
+    responses: {
+      202: { empty: true, description: "Accepted" },
+      400: { component: "SetError", description: "Refused (RFC 8935 §2.4); nothing was done" },
+    },
     errors: [],
   },
   {
@@ -177,4 +198,5 @@ export const SIGNALS_RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   SsfStreamOrList: streamOrListResponse,
   SsfStreamStatus: streamStatusResponse,
   SsfPoll: pollResponse,
+  SetError: setErrorResponse,
 };

@@ -1,4 +1,6 @@
-import { Router } from "express";
+import express, { Router } from "express";
+import { SET_MEDIA_TYPE } from "../../signals/set-delivery.js";
+import { type SetIntake, SetRefused } from "../../signals/set-intake.js";
 import type { SignalsService } from "../../signals/signals-service.js";
 import { principalOf } from "../principal-of.js";
 import {
@@ -74,6 +76,30 @@ export function signalsRoutes(deps: { signals: SignalsService; issuer: string; p
     const answer = await deps.signals.poll(principalOf(req), req.params.streamId, body);
     res.setHeader("Cache-Control", "no-store");
     res.json(answer);
+  });
+  return router;
+}
+
+/**
+ * `POST /ssf/events`: the broker's RFC 8935 push endpoint for IdP transmitters (`signals.receivers`).
+ * Public: the SET's signature authenticates it. `202` when accepted; `400 {"err", "description"}` (§2.4)
+ * when refused.
+ */
+export function ssfReceiverRoute(deps: { intake: SetIntake }): Router {
+  const router = Router();
+  const body = express.text({ type: SET_MEDIA_TYPE, limit: "64kb" });
+  router.post("/ssf/events", body, async (req, res) => {
+    const refuse = (err: string, description: string) => res.status(400).json({ err, description });
+    if (!req.is(SET_MEDIA_TYPE) || typeof req.body !== "string") {
+      return void refuse("invalid_request", `Content-Type must be ${SET_MEDIA_TYPE}.`);
+    }
+    try {
+      await deps.intake(req.body.trim());
+    } catch (err) {
+      if (err instanceof SetRefused) return void refuse(err.err, err.description);
+      throw err;
+    }
+    res.status(202).end();
   });
   return router;
 }
