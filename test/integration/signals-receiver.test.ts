@@ -132,10 +132,12 @@ describe("SSF receiver", () => {
     expect(await stateOf(bob)).toBe("open");
     const received = await auditEvents("signal.received");
     const mine = received.find((e) => (e.details.initiators as string[]).includes("alice@example.com"));
-    expect(mine?.details).toMatchObject({ transmitter: "corp-idp", event: SESSION_REVOKED });
-    expect(mine?.reason).toContain(SESSION_REVOKED);
+    if (!mine) throw new Error("no signal.received event for alice");
+    expect(mine.details).toMatchObject({ transmitter: "corp-idp", event: SESSION_REVOKED });
+    expect(mine.reason).toContain(SESSION_REVOKED);
+    const started = mine.details.revocations as string[];
     const revocations = (await auditEvents("revocation.started")).filter((e) =>
-      (mine?.details.revocations as string[]).includes(e.details.revocation_id as string),
+      started.includes(e.details.revocation_id as string),
     );
     expect(revocations).toHaveLength(1);
     expect(revocations[0]?.details.selector).toEqual({ initiator: "alice@example.com" });
