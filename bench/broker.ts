@@ -23,6 +23,9 @@ when { principal.issuer == "ci" };
 permit (principal is Credbroker::Workload, action == Credbroker::Action::"RequestCredential", resource)
 when { principal.issuer == "ci" };
 
+@id("bench-subscribe")
+permit (principal is Credbroker::ResourceServer, action == Credbroker::Action::"SubscribeSignals", resource);
+
 @id("bench-operator")
 permit (principal == Credbroker::Workload::"ci:operator", action in [Credbroker::Action::"EmergencyRevoke",
   Credbroker::Action::"ReadAudit"], resource);
@@ -31,6 +34,8 @@ permit (principal == Credbroker::Workload::"ci:operator", action in [Credbroker:
 export const BENCH_PROFILE = "bench-api";
 export const BENCH_AUDIENCE = "https://bench.internal";
 export const REDIS_URL = TEST_REDIS_URL;
+/** The resource server of BENCH_AUDIENCE (client_secret_basic), which subscribes to security events. */
+export const BENCH_RS = { clientId: "bench-rs", secret: randomBytes(24).toString("base64url") };
 const WORKLOAD_AUDIENCE = "credbroker-bench";
 
 /**
@@ -76,6 +81,9 @@ function benchConfig(prefix: string, issuer: OidcIssuerSim, ports: { api: number
         scopes: ["bench:read", "bench:write"],
       },
     },
+    resource_servers: [
+      { client_id: BENCH_RS.clientId, secret_env: "CREDBROKER_BENCH_RS_SECRET", audiences: [BENCH_AUDIENCE] },
+    ],
     // Raised so the per-principal limit never throttles the load; everything else stays production-like.
     limits: {
       requests_per_minute: 1_000_000_000,
@@ -109,6 +117,7 @@ export async function startBenchBroker(prefix: string): Promise<BenchBroker> {
   const secrets = {
     CREDBROKER_SIGNER_KEK: randomBytes(32).toString("base64"),
     CREDBROKER_AUDIT_HMAC_KEY: randomBytes(32).toString("base64"),
+    CREDBROKER_BENCH_RS_SECRET: BENCH_RS.secret,
   };
   const worker = await startProcess({
     name: "worker",

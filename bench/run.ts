@@ -23,6 +23,7 @@ import { measureMemory, memoryFigures, sampleRecord } from "./scenarios/memory.j
 import { runRoundTrips } from "./scenarios/round-trips.js";
 import { runScaleBench } from "./scenarios/scale.js";
 import { runScaling } from "./scenarios/scaling.js";
+import { runSignals } from "./scenarios/signals.js";
 import { runTokenEndpoint } from "./scenarios/token-endpoint.js";
 import { progress, type ScenarioResult } from "./scenarios/types.js";
 
@@ -118,6 +119,7 @@ async function main(): Promise<number> {
     await scenario("token-endpoint", () => runTokenEndpoint(b, PLAN));
     await scenario("close", () => runCloseRevoke(b, { tasks: PLAN.closeTasks }));
     await scenario("deadline", () => runDeadline(b, { tasks: PLAN.deadlineTasks }));
+    await scenario("signals", () => runSignals(b, { tasks: PLAN.closeTasks }));
   } catch (err) {
     errors.push({ scenario: "setup", error: err instanceof Error ? err.message : String(err) });
     progress(`setup FAILED: ${String(err)}`);
@@ -129,7 +131,7 @@ async function main(): Promise<number> {
   details.cleanup = { prefix, keys_left: keysLeft };
   details.wall_seconds = (performance.now() - wallStart) / 1000;
 
-  const order = ["1", "2", "3", "4", "5"];
+  const order = ["1", "2", "3", "4", "5", "6"];
   figures.sort((a, c) => order.indexOf(a.scenario[0] ?? "") - order.indexOf(c.scenario[0] ?? ""));
   const env = environment(redisVersion, REDIS_URL, loadAtStart);
   const footer = [

@@ -27,6 +27,8 @@ export const AUDIT_EVENT_TYPES = [
   "approvals.listed",
   "console.signed_in",
   "console.signed_out",
+  "signal.received",
+  "signal.rejected",
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
@@ -137,6 +139,20 @@ export type AuditDetailsByType = {
   "console.signed_in": { session_ref: string; absolute_timeout_seconds: number };
   /** The session ended: signed out, or found idle or past its absolute timeout. */
   "console.signed_out": { session_ref: string; reason: "sign_out" | "idle" | "absolute" };
+  /**
+   * A verified SET from a configured IdP transmitter (docs/signals.md): its event type, its `jti`, the
+   * initiator identifiers its subject named, and the emergency revocations it started (none for an event
+   * the broker does not act on).
+   */
+  "signal.received": {
+    transmitter: string;
+    jti: string;
+    event: string;
+    initiators: string[];
+    revocations: string[];
+  };
+  /** A SET refused at the receiver endpoint: the RFC 8935 error code answered, and why. */
+  "signal.rejected": { transmitter: string | null; err: string; description: string };
 };
 
 /** Fields every event has besides its type and details. */

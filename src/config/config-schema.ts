@@ -110,6 +110,29 @@ const resourceServerSchema = z
 
 export type ResourceServerConfig = z.infer<typeof resourceServerSchema>;
 
+/**
+ * `signals.receivers[]`: an IdP acting as an SSF transmitter toward the broker. Its SETs are verified with
+ * the keys at `jwks_uri`, or at the `jwks_uri` of its SSF metadata (`configuration_url`).
+ */
+const signalReceiverSchema = z
+  .object({
+    /** Names the transmitter in the audit log (`actor` `ssf:<name>`). */
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "use letters, digits, '.', '_' and '-'"),
+    /** The `iss` its SETs carry. */
+    issuer: z.string().min(1),
+    jwks_uri: secureUrl.optional(),
+    /** Its SSF configuration metadata (`/.well-known/ssf-configuration`), read for `jwks_uri`. */
+    configuration_url: secureUrl.optional(),
+    /** The `aud` its SETs must carry for this broker. */
+    audience: z.string().min(1),
+  })
+  .strict()
+  .refine((r) => (r.jwks_uri === undefined) !== (r.configuration_url === undefined), {
+    message: "give jwks_uri or configuration_url (exactly one)",
+  });
+
+export type SignalReceiverConfig = z.infer<typeof signalReceiverSchema>;
+
 export const profileSchema = z.discriminatedUnion("provider", [
   signerProfileSchema,
   vaultProfileSchema,
@@ -295,6 +318,26 @@ export const configSchema = z
       })
       .strict()
       .default({ ttl_seconds: 600, retention_days: 7 }),
+    /** Shared Signals (SSF 1.0) transmitter: streams for resource servers (docs/signals.md). */
+    signals: z
+      .object({
+        /** Streams one resource server may have at once. */
+        max_streams_per_client: z.number().int().min(1).max(100).default(5),
+        /** Push attempts per SET before it is given up (each failure is counted on the stream's status). */
+        delivery_attempts: z.number().int().min(1).max(50).default(10),
+        /** First wait before a push is retried; doubles on each attempt. */
+        delivery_backoff_ms: z.number().int().min(10).max(600_000).default(1_000),
+        /** A push receiver must answer within this long. */
+        delivery_timeout_ms: z.number().int().positive().max(60_000).default(5_000),
+        /** SETs a poll stream holds unacknowledged; past it the oldest are dropped. */
+        poll_max_held: z.number().int().min(10).max(1_000_000).default(10_000),
+        /** IdP transmitters whose SETs (pushed to `POST /ssf/events`) close their initiators' tasks. */
+        receivers: z.array(signalReceiverSchema).default([]),
+        /** A received SET whose `iat` is older than this is refused (it bounds the jti replay records). */
+        receiver_max_age_seconds: z.number().int().min(10).max(86_400).default(3_600),
+      })
+      .strict()
+      .prefault({}),
     /** The OAuth side (docs/oauth.md). */
     oauth: z
       .object({

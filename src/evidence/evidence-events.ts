@@ -178,6 +178,10 @@ export function summarise(event: AuditEvent): string {
       return `${who} signed in to the console`;
     case "console.signed_out":
       return `${who}'s console session ended (${text(event.details.reason) ?? "?"})`;
+    case "signal.received":
+      return `a security event from ${text(event.details.transmitter) ?? "?"} was received${why}`;
+    case "signal.rejected":
+      return `a security event was refused (${text(event.details.err) ?? "?"})${why}`;
     default:
       return unreachable(event);
   }

@@ -127,3 +127,66 @@ export const adminCredentialsQuery = z
     cursor: z.coerce.number().int().min(0).optional(),
   })
   .strict();
+
+/** SSF 1.0 §8.1.1 stream configuration, the receiver-supplied properties. */
+const ssfDelivery = z
+  .object({ method: z.string().max(256), endpoint_url: z.string().max(2048).optional() })
+  .strict();
+const ssfEvents = z.array(z.string().min(1).max(256)).max(32);
+/** `private_key_jwt` travels in the body (RFC 7523 §2.2); the client authentication has read it already. */
+const ssfClientAuth = {
+  client_id: z.string().max(128).optional(),
+  client_assertion_type: z.string().max(256).optional(),
+  client_assertion: z.string().max(16_384).optional(),
+};
+
+export const streamCreateBody = z
+  .object({
+    delivery: ssfDelivery,
+    events_requested: ssfEvents.optional(),
+    description: z.string().max(512).optional(),
+    ...ssfClientAuth,
+  })
+  .strict();
+
+export const streamUpdateBody = z
+  .object({
+    stream_id: z.string().min(1).max(64),
+    delivery: ssfDelivery.optional(),
+    events_requested: ssfEvents.optional(),
+    description: z.string().max(512).optional(),
+    ...ssfClientAuth,
+  })
+  .strict();
+
+export const streamIdQuery = z.object({ stream_id: z.string().min(1).max(64) }).strict();
+export const optionalStreamIdQuery = z.object({ stream_id: z.string().min(1).max(64).optional() }).strict();
+
+export const streamStatusBody = z
+  .object({
+    stream_id: z.string().min(1).max(64),
+    status: z.enum(["enabled", "disabled"]),
+    reason: z.string().max(512).optional(),
+    ...ssfClientAuth,
+  })
+  .strict();
+
+export const streamVerifyBody = z
+  .object({ stream_id: z.string().min(1).max(64), state: z.string().max(256).optional(), ...ssfClientAuth })
+  .strict();
+
+/** RFC 8936 §2.4 poll request (the names are the RFC's). */
+export const pollBody = z
+  .object({
+    maxEvents: z.number().int().min(0).max(10_000).optional(),
+    returnImmediately: z.boolean().optional(),
+    ack: z.array(z.string().min(1).max(128)).max(1_000).optional(),
+    setErrs: z
+      .record(
+        z.string().min(1).max(128),
+        z.object({ err: z.string().max(64), description: z.string().max(1024).optional() }),
+      )
+      .optional(),
+    ...ssfClientAuth,
+  })
+  .strict();

@@ -2,6 +2,13 @@ import type { Approval } from "../approvals/approval-types.js";
 import type { IssuedResult } from "../credentials/credential-issuer.js";
 import type { Credential } from "../credentials/credential-types.js";
 import { toIso } from "../shared/clock.js";
+import {
+  EVENTS_SUPPORTED,
+  eventsDelivered,
+  POLL_METHOD,
+  PUSH_METHOD,
+  type Stream,
+} from "../signals/stream-types.js";
 import type { TaskSummary } from "../tasks/task-details.js";
 import type { Task } from "../tasks/task-types.js";
 
@@ -118,4 +125,41 @@ export function approvalView(approval: Approval, issued: IssuedResult | null) {
 /** `POST /v1/tasks/{id}/task-token`: a fresh task token (docs/oauth.md). */
 export function taskTokenView(task: Task, taskToken: { token: string; expiresAt: number }) {
   return { task_id: task.id, task_token: taskToken.token, expires_at: toIso(taskToken.expiresAt) };
+}
+
+/**
+ * An SSF stream configuration (SSF 1.0 §8.1.1); `iss` is the broker's signer issuer. A poll stream's
+ * `endpoint_url` is the broker's poll URL for it.
+ */
+export function streamView(stream: Stream, at: { issuer: string; pollUrl: (streamId: string) => string }) {
+  return {
+    stream_id: stream.id,
+    iss: at.issuer,
+    aud: stream.audiences.length === 1 ? stream.audiences[0] : stream.audiences,
+    delivery:
+      stream.method === "poll"
+        ? { method: POLL_METHOD, endpoint_url: at.pollUrl(stream.id) }
+        : { method: PUSH_METHOD, endpoint_url: stream.endpointUrl },
+    events_supported: [...EVENTS_SUPPORTED],
+    events_requested: stream.eventsRequested,
+    events_delivered: eventsDelivered(stream),
+    description: stream.description,
+  };
+}
+
+/** An SSF stream status (§8.1.2), with the broker's delivery counters. */
+export function streamStatusView(stream: Stream) {
+  return {
+    stream_id: stream.id,
+    status: stream.status,
+    ...(stream.statusReason ? { reason: stream.statusReason } : {}),
+    delivery: {
+      delivered: stream.delivered,
+      failed_attempts: stream.failedAttempts,
+      dropped: stream.dropped,
+      last_delivered_at: iso(stream.lastDeliveredAt),
+      last_error: stream.lastError,
+      last_error_at: iso(stream.lastErrorAt),
+    },
+  };
 }

@@ -11,6 +11,8 @@ export interface BrokerMetrics {
   redisEvictionSafe: Gauge;
   /** Provider results the broker could not record (Redis failed after issuance), by what became of them. */
   unrecorded: Counter<"outcome" | "provider">;
+  /** SET push attempts to SSF receivers, by outcome (delivered, retry, dropped). */
+  signalDeliveries: Counter<"outcome">;
   /** Registers the scrape-time readers of queue depth and the revoke_failed count. */
   observeGauges(read: {
     queueDepth: () => Promise<Record<string, number>>;
@@ -60,8 +62,15 @@ export function createBrokerMetrics(): BrokerMetrics {
     labelNames: ["outcome", "provider"] as const,
     registers: [registry],
   });
+  const signalDeliveries = new Counter({
+    name: "credbroker_signal_deliveries_total",
+    help: "SET pushes to SSF stream receivers, by outcome (delivered, retry, dropped).",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    signalDeliveries,
     credentialsIssued,
     issuanceSeconds,
     revocations,

@@ -7,7 +7,7 @@
  * - `Broker` is the singleton `Credbroker::Broker::"credbroker"`, the resource of operator actions.
  * - `ResourceServer` id is a `resource_servers[].client_id`; it carries the Workload attributes (issuer
  *   `rs`, subject = client id, kind `resource_server`, no tags) so policies that read them on any principal
- *   still validate, plus `audiences`. It is the principal of `Introspect` only.
+ *   still validate, plus `audiences`. It is the principal of `Introspect` and `SubscribeSignals` only.
  * - `now` is epoch seconds; `TaskInfo.parent_id` is `""` for a root task.
  * - `HumanIdentity` fields are `""` when the issuer does not carry them; e-mail and username lowercased.
  */
@@ -95,6 +95,12 @@ export const CEDAR_SCHEMA = `namespace Credbroker {
       caller_is_agent: Bool,
       now: Long
     }
+  };
+
+  action SubscribeSignals appliesTo {
+    principal: [Workload, ResourceServer],
+    resource: Broker,
+    context: { audiences: Set<String>, delivery_method: String, endpoint_url: String, now: Long }
   };
 }
 `;

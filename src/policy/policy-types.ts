@@ -1,4 +1,4 @@
-/** The ten Cedar actions (`Credbroker::Action::"<name>"`) the broker asks the policy about. */
+/** The eleven Cedar actions (`Credbroker::Action::"<name>"`) the broker asks the policy about. */
 export type PolicyAction =
   | "OpenTask"
   | "DelegateTask"
@@ -9,7 +9,8 @@ export type PolicyAction =
   | "EmergencyRevoke"
   | "ReadAudit"
   | "RotateKeys"
-  | "Introspect";
+  | "Introspect"
+  | "SubscribeSignals";
 
 /** Every policy action, in schema order. */
 export const POLICY_ACTIONS: readonly PolicyAction[] = [
@@ -23,6 +24,7 @@ export const POLICY_ACTIONS: readonly PolicyAction[] = [
   "ReadAudit",
   "RotateKeys",
   "Introspect",
+  "SubscribeSignals",
 ];
 
 /**

@@ -12,6 +12,8 @@ export const jobPayloadSchemas = {
   "approval-webhook": z.object({ approvalId: z.string() }),
   /** Walks the whole audit chain for `POST /v1/audit/verifications` (progress and result in Redis). */
   "audit-verify": z.object({ verificationId: z.string() }),
+  /** Signs and pushes one Security Event Token to one SSF stream's receiver (docs/signals.md). */
+  "ssf-deliver": z.object({ streamId: z.string(), claims: z.record(z.string(), z.unknown()) }),
   /** Runs every provider's periodic upkeep (STS: prunes deny entries of expired sessions). */
   "provider-housekeeping": z.object({}),
 } as const;

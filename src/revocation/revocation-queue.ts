@@ -16,6 +16,15 @@ export interface RevocationQueueOptions {
   attempts: number;
   backoffMs: number;
   reconcileIntervalMs: number;
+  /** Push attempts and first backoff of SET deliveries (`signals`). */
+  signalAttempts: number;
+  signalBackoffMs: number;
+}
+
+/** One SET for one stream; `claims.jti` (a `set_` id) is the job id, so a SET is queued once. */
+export interface SignalJob {
+  streamId: string;
+  claims: Record<string, unknown> & { jti: string };
 }
 
 export interface RevocationQueue {
@@ -29,6 +38,8 @@ export interface RevocationQueue {
   enqueueAuditVerification(verificationId: string): Promise<void>;
   /** Queues an approval notification for the webhook (idempotent per approval). */
   enqueueApprovalWebhook(approvalId: string): Promise<void>;
+  /** Queues the push of each SET to its stream (retried with exponential backoff). */
+  enqueueSignals(jobs: SignalJob[]): Promise<void>;
   /** Drops a task's deadline job once the task closed some other way (a missing job is fine). */
   cancelDeadline(taskId: string): Promise<void>;
   /** (Re)creates the repeatable reconcile and provider-housekeeping jobs; safe to call often. */
@@ -121,6 +132,22 @@ export function createRevocationQueue(deps: {
           removeOnComplete: true,
           removeOnFail: 100,
         },
+      );
+    },
+    async enqueueSignals(jobs) {
+      if (jobs.length === 0) return;
+      await queue.addBulk(
+        jobs.map((job) => ({
+          name: "ssf-deliver" as const,
+          data: { streamId: job.streamId, claims: job.claims },
+          opts: {
+            jobId: `ssf-${job.claims.jti}`,
+            attempts: deps.options.signalAttempts,
+            backoff: { type: "exponential", delay: deps.options.signalBackoffMs },
+            removeOnComplete: true,
+            removeOnFail: 1000,
+          },
+        })),
       );
     },
     async cancelDeadline(taskId) {

@@ -43,6 +43,11 @@ export function startRevocationWorker(deps: {
   housekeeping: () => Promise<void>;
   /** Walks the whole audit chain for one verification run. */
   verifyAudit: (verificationId: string) => Promise<void>;
+  /** Pushes one SET to one SSF stream; throws to be retried. */
+  deliverSignal: (
+    job: { streamId: string; claims: Record<string, unknown> },
+    attempt: { made: number; max: number },
+  ) => Promise<void>;
   /** Delivers an approval notification; throws to be retried. */
   notifyApproval: (approvalId: string) => Promise<void>;
   queue: Pick<RevocationQueue, "ensureReconciler">;
@@ -80,6 +85,11 @@ export function startRevocationWorker(deps: {
       case "approval-webhook": {
         const data = jobPayloadSchemas["approval-webhook"].parse(job.data);
         await deps.notifyApproval(data.approvalId);
+        return;
+      }
+      case "ssf-deliver": {
+        const data = jobPayloadSchemas["ssf-deliver"].parse(job.data);
+        await deps.deliverSignal(data, { made: job.attemptsMade, max: job.opts.attempts ?? 1 });
         return;
       }
       case "reconcile":

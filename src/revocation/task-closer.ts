@@ -58,6 +58,12 @@ export function createTaskCloser(deps: {
   clock: Clock;
   /** Runs once when a task starts closing (approvals are cancelled here). */
   onClosing?: (taskId: string, actor: string) => Promise<void>;
+  /** Told once a closing task's credentials moved (the SSF streams are told here); must not throw. */
+  onRevoking?: (
+    task: { id: string; reason: string },
+    all: Credential[],
+    moved: Credential[],
+  ) => Promise<void>;
 }): TaskCloser {
   const { tasks, credentials, audit, clock } = deps;
 
@@ -99,6 +105,15 @@ export function createTaskCloser(deps: {
     actor: string,
     sink?: CloseSink,
   ): Promise<number> {
+    return (await revokeAll(taskId, revokeReason, actor, sink)).queued;
+  }
+
+  async function revokeAll(
+    taskId: string,
+    revokeReason: string,
+    actor: string,
+    sink?: CloseSink,
+  ): Promise<{ list: Credential[]; moved: Credential[]; queued: number }> {
     const now = clock.now();
     const list = (await credentials.listForTask(taskId)).filter((c) => c.state !== "revoke_failed");
     const outcomes = await Promise.all(list.map((credential) => settle(credential, revokeReason, now)));
@@ -120,7 +135,7 @@ export function createTaskCloser(deps: {
         }),
       });
     } else await deps.queue.enqueueRevocations(revoking.map((c) => ({ id: c.id, taskId })));
-    return revoking.length;
+    return { list, moved: list.filter((_, i) => outcomes[i] === "revoking"), queued: revoking.length };
   }
 
   async function closeTree(
@@ -142,7 +157,8 @@ export function createTaskCloser(deps: {
         details: closingDetails(cause),
       });
       await deps.onClosing?.(taskId, actor);
-      await revokeCredentialsOf(taskId, reason, actor, sink);
+      const { list, moved } = await revokeAll(taskId, reason, actor, sink);
+      await deps.onRevoking?.({ id: taskId, reason }, list, moved);
       if (reason !== "deadline") await deps.queue.cancelDeadline(taskId).catch(() => undefined);
     }
     const inherited = cause.revocation ? cause : {};

@@ -25,6 +25,7 @@ import { evidenceRoutes } from "../http/routes/evidence-routes.js";
 import { healthRoutes } from "../http/routes/health-routes.js";
 import { oauthMetadataRoute, revokeRoute, tokenRoute } from "../http/routes/oauth-routes.js";
 import { openApiRoute } from "../http/routes/openapi-routes.js";
+import { signalsRoutes, ssfMetadataRoute, ssfReceiverRoute } from "../http/routes/signals-routes.js";
 import { introspectRoute, jwksRoute } from "../http/routes/signer-routes.js";
 import { taskRoutes } from "../http/routes/task-routes.js";
 import { whoamiRoutes } from "../http/routes/whoami-routes.js";
@@ -35,6 +36,9 @@ import { createEmergencyRevocation } from "../revocation/emergency-revocation.js
 import { createResolveCredential } from "../revocation/resolve-credential.js";
 import { createRetryRevocation } from "../revocation/retry-revocation.js";
 import { createRevocationRecordStore } from "../revocation/revocation-record-store.js";
+import { createSetIntake } from "../signals/set-intake.js";
+import { createSignalsService } from "../signals/signals-service.js";
+import { ssfMetadata } from "../signals/ssf-metadata.js";
 import { createTaskDetails, createTaskSummaries } from "../tasks/task-details.js";
 import { createTaskService } from "../tasks/task-service.js";
 import { buildConsoleRoutes } from "./console-wiring.js";
@@ -42,6 +46,7 @@ import type { CoreServices } from "./core-services.js";
 import type { Infrastructure } from "./infrastructure.js";
 import { authorizationServerMetadata, buildOAuthServices } from "./oauth-services.js";
 import { buildResourceServerAuthenticator } from "./resource-servers.js";
+import { buildTransmitters } from "./signal-receivers.js";
 
 /** The api-only services: tasks, admin powers, audit reads and evidence, each deciding its own access. */
 function buildApiServices(infra: Infrastructure, core: CoreServices) {
@@ -67,16 +72,17 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       return { subject: principal.subject, email: typeof email === "string" ? email : undefined };
     },
   });
+  const emergency = createEmergencyRevocation({
+    records: createRevocationRecordStore({ redis, keyPrefix }),
+    tasks,
+    credentials,
+    queue,
+    audit,
+    clock,
+  });
   const admin = createAdminService({
     decide,
-    emergency: createEmergencyRevocation({
-      records: createRevocationRecordStore({ redis, keyPrefix }),
-      tasks,
-      credentials,
-      queue,
-      audit,
-      clock,
-    }),
+    emergency,
     retryRevocation: createRetryRevocation({ credentials, queue, audit }),
     resolveCredential: createResolveCredential({ credentials, closer, audit, clock }),
     rotateKeys: () => infra.signer.rotateKeys(),
@@ -135,6 +141,22 @@ function buildApiServices(infra: Infrastructure, core: CoreServices) {
       }),
       queue,
       fullUpToEvents: config.audit.verify_full_up_to_events,
+    }),
+    intake: createSetIntake({
+      transmitters: buildTransmitters({ config, clock, logger: infra.logger }),
+      replayGuard: createRedisReplayGuard({ redis, keyPrefix, clock }),
+      revoke: (actor, order) => emergency.start(actor, order),
+      audit,
+      clock,
+      maxAgeSeconds: config.signals.receiver_max_age_seconds,
+    }),
+    signals: createSignalsService({
+      streams: infra.streams,
+      emitter: core.signals,
+      polls: infra.polls,
+      decide,
+      clock,
+      maxStreamsPerClient: config.signals.max_streams_per_client,
     }),
     evidence: createEvidenceService({
       tasks,
@@ -215,6 +237,8 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       healthRoutes({ registry: infra.metrics.registry, readiness: infra.readiness }),
       jwksRoute(infra.signer),
       oauthMetadataRoute(authorizationServerMetadata(infra)),
+      ssfMetadataRoute(ssfMetadata(config.server.public_url, infra.signer.issuer)),
+      ssfReceiverRoute({ intake: services.intake }),
       openApiRoute(buildOpenApiDocument({ publicUrl: config.server.public_url })),
       ...extraPublicRoutes,
       ...buildConsoleRoutes(infra, core, services),
@@ -255,6 +279,14 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
     }),
     clientRoutes: [
       { path: "/introspect", router: introspectRoute({ introspection: services.introspection }) },
+      {
+        path: "/ssf",
+        router: signalsRoutes({
+          signals: services.signals,
+          issuer: infra.signer.issuer,
+          publicUrl: config.server.public_url,
+        }),
+      },
     ],
     v1: [
       { path: "/tasks", router: evidenceRoutes({ evidence: services.evidence }) },

@@ -10,6 +10,7 @@ import { createUnrecordedCredentials } from "../credentials/unrecorded-credentia
 import { createDecider } from "../policy/decider.js";
 import { createQuotas } from "../quotas/quotas.js";
 import { createTaskCloser } from "../revocation/task-closer.js";
+import { createSignalEmitter } from "../signals/signal-emitter.js";
 import type { Infrastructure } from "./infrastructure.js";
 
 /** Services both roles use: the decider, issuance, approvals, the closer and the assertion verifier. */
@@ -57,6 +58,17 @@ export function buildCoreServices(infra: Infrastructure, fetchImpl: typeof fetch
       if (config.approvals.webhook) await queue.enqueueApprovalWebhook(approval.id);
     },
   });
+  const signals = createSignalEmitter({
+    streams: infra.streams,
+    queue,
+    audienceOf: (name) => {
+      const profile = Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
+      return profile?.provider === "signer" ? profile.audience : undefined;
+    },
+    issuer: infra.signer.issuer,
+    clock,
+    logger,
+  });
   const closer = createTaskCloser({
     tasks,
     credentials,
@@ -64,6 +76,7 @@ export function buildCoreServices(infra: Infrastructure, fetchImpl: typeof fetch
     audit,
     clock,
     onClosing: (taskId, actor) => approvals.cancelForTask(taskId, actor),
+    onRevoking: (task, all, moved) => signals.taskClosing(task, all, moved),
   });
   const verifier = createAssertionVerifier({
     // A relative ca_file is read from the config's directory.
@@ -76,7 +89,7 @@ export function buildCoreServices(infra: Infrastructure, fetchImpl: typeof fetch
     fetch: fetchImpl,
     logger,
   });
-  return { decide, quotas, unrecorded, credentialService, approvals, closer, verifier };
+  return { decide, quotas, unrecorded, credentialService, approvals, closer, verifier, signals };
 }
 
 export type CoreServices = ReturnType<typeof buildCoreServices>;

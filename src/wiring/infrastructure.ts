@@ -15,6 +15,8 @@ import { createRevocationQueue } from "../revocation/revocation-queue.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import { watchEvictionPolicy } from "../shared/redis-eviction.js";
+import { createPollStore } from "../signals/poll-store.js";
+import { createStreamStore } from "../signals/stream-store.js";
 import { createTaskStore } from "../tasks/task-store.js";
 
 /** What every role needs before any service exists. */
@@ -57,6 +59,8 @@ export async function buildInfrastructure(options: InfrastructureOptions) {
       attempts: config.revocation.attempts,
       backoffMs: config.revocation.backoff_ms,
       reconcileIntervalMs: config.revocation.reconcile_interval_seconds * 1000,
+      signalAttempts: config.signals.delivery_attempts,
+      signalBackoffMs: config.signals.delivery_backoff_ms,
     },
   });
   const metrics = createBrokerMetrics();
@@ -95,6 +99,8 @@ export async function buildInfrastructure(options: InfrastructureOptions) {
       signer: providers.signer.documents,
       publishedKeys: () => providers.signer.jwks(),
     }),
+    streams: createStreamStore({ redis, keyPrefix }),
+    polls: createPollStore({ redis, keyPrefix, cap: config.signals.poll_max_held }),
     queue,
     metrics,
     eviction,

@@ -6,6 +6,7 @@ import { createReconciler } from "../revocation/reconciler.js";
 import { createRevocationRecordStore } from "../revocation/revocation-record-store.js";
 import { type RevocationWorker, startRevocationWorker } from "../revocation/revocation-worker.js";
 import { createRevokeCredential } from "../revocation/revoke-credential.js";
+import { createSetDelivery } from "../signals/set-delivery.js";
 import type { CoreServices } from "./core-services.js";
 import type { Infrastructure } from "./infrastructure.js";
 
@@ -79,6 +80,15 @@ export function startWorkerRole(infra: Infrastructure, core: CoreServices): Work
       store: infra.approvalStore,
       publicUrl: config.server.public_url,
       clock,
+    }),
+    deliverSignal: createSetDelivery({
+      streams: infra.streams,
+      polls: infra.polls,
+      signer: infra.signer,
+      metrics,
+      clock,
+      logger,
+      timeoutMs: config.signals.delivery_timeout_ms,
     }),
     housekeeping: async () => {
       await Promise.all(registry.all().map((provider) => provider.housekeeping?.()));

@@ -1,4 +1,7 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Express } from "express";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import {
@@ -35,7 +38,20 @@ const faults: Faults = newFaults();
 /** `METHOD template status` of every response the journey validated. */
 const seen = new Set<string>();
 
+/** An IdP transmitter's keys, served on loopback, so a SET can be accepted at POST /ssf/events. */
+let idp: Server;
+let idpUrl: string;
+let idpKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+
 beforeAll(async () => {
+  const pair = await generateKeyPair("ES256");
+  idpKey = pair.privateKey;
+  const jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: "idp", alg: "ES256" }] };
+  idp = createServer((_req, res) =>
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks)),
+  );
+  await new Promise<void>((done) => idp.listen(0, "127.0.0.1", done));
+  idpUrl = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
   h = await startHarness({
     name: "openapi",
     policy: POLICY,
@@ -45,6 +61,9 @@ beforeAll(async () => {
       resource_servers: [
         { client_id: "tickets-rs", secret_env: "OPENAPI_RS_SECRET", audiences: ["https://tickets.internal"] },
       ],
+      signals: {
+        receivers: [{ name: "idp", issuer: idpUrl, jwks_uri: `${idpUrl}/jwks`, audience: "broker" }],
+      },
     },
     env: { OPENAPI_RS_SECRET: RS_SECRET },
   });
@@ -55,7 +74,10 @@ beforeAll(async () => {
     h.token("approver-alice"),
   ]);
 });
-afterAll(async () => h?.close());
+afterAll(async () => {
+  await h?.close();
+  await new Promise((done) => idp?.close(done));
+});
 
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 
@@ -122,7 +144,7 @@ const resolve = (pointer: string): unknown =>
  * schema, its zod schema parses it, and an error's code is one the operation documents at that status.
  */
 async function call(
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "PATCH" | "DELETE",
   template: string,
   options: {
     params?: Record<string, string>;
@@ -516,6 +538,64 @@ describe("real responses validate against the document", () => {
     expect(validate(task, { ...real, undocumented: 1 }, root)).not.toEqual([]);
     expect(validate(task, { ...real, created_at: "yesterday" }, root)).not.toEqual([]);
     expect(validate(task, { ...real, state: "ajar" }, root)).not.toEqual([]);
+  });
+
+  it("signals: the SSF metadata and a stream's whole life", async () => {
+    expect((await call("GET", "/.well-known/ssf-configuration")).status).toBe(200);
+    const headers = { authorization: `Basic ${Buffer.from(`tickets-rs:${RS_SECRET}`).toString("base64")}` };
+    const created = await call("POST", "/v1/ssf/streams", {
+      headers,
+      body: { delivery: { method: "urn:ietf:rfc:8935", endpoint_url: "https://rs.example/events" } },
+    });
+    expect(created.status).toBe(201);
+    const stream_id = created.body.stream_id as string;
+    const query = `stream_id=${stream_id}`;
+    expect((await call("GET", "/v1/ssf/streams", { headers, query })).status).toBe(200);
+    expect((await call("GET", "/v1/ssf/streams", { headers })).body).toHaveLength(1);
+    const patched = await call("PATCH", "/v1/ssf/streams", {
+      headers,
+      body: { stream_id, description: "d" },
+    });
+    expect(patched.status).toBe(200);
+    expect((await call("GET", "/v1/ssf/status", { headers, query })).status).toBe(200);
+    const off = await call("POST", "/v1/ssf/status", { headers, body: { stream_id, status: "disabled" } });
+    expect(off.body.status).toBe("disabled");
+    const refused = await call("POST", "/v1/ssf/verify", { headers, body: { stream_id } });
+    expect(refused.status).toBe(400);
+    await call("POST", "/v1/ssf/status", { headers, body: { stream_id, status: "enabled" } });
+    expect((await call("POST", "/v1/ssf/verify", { headers, body: { stream_id } })).status).toBe(204);
+    const polled = await call("POST", "/v1/ssf/streams", {
+      headers,
+      body: { delivery: { method: "urn:ietf:rfc:8936" } },
+    });
+    const poll = await call("POST", "/v1/ssf/poll/{stream_id}", {
+      headers,
+      params: { stream_id: polled.body.stream_id },
+      body: { returnImmediately: true },
+    });
+    expect(poll.body).toEqual({ sets: {}, moreAvailable: false });
+    const pollQuery = `stream_id=${polled.body.stream_id}`;
+    expect((await call("DELETE", "/v1/ssf/streams", { headers, query: pollQuery })).status).toBe(204);
+    expect((await call("DELETE", "/v1/ssf/streams", { headers, query })).status).toBe(204);
+    expect((await call("GET", "/v1/ssf/status", { headers, query })).status).toBe(404);
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: "ES256", kid: "idp", typ: "secevent+jwt" })
+        .setIssuer(idpUrl)
+        .setAudience("broker")
+        .setIssuedAt()
+        .sign(idpKey);
+    const ssf = { "content-type": "application/secevent+jwt" };
+    const noEvent = await sign({ jti: "set-0", sub_id: { format: "email", email: "nobody@example.com" } });
+    expect((await call("POST", "/ssf/events", { headers: ssf, body: noEvent })).body.err).toBe(
+      "invalid_request",
+    );
+    const revoked = await sign({
+      jti: "set-1",
+      sub_id: { format: "email", email: "nobody@example.com" },
+      events: { "https://schemas.openid.net/secevent/caep/event-type/session-revoked": {} },
+    });
+    expect((await call("POST", "/ssf/events", { headers: ssf, body: revoked })).status).toBe(202);
   });
 
   it("the journeys reached every documented success response", () => {

@@ -1,7 +1,8 @@
 /**
  * The policy most integration tests run under: workloads of issuer "ci" may run tasks and get signer
  * credentials, and introspect the tokens issued to them; "ci:operator" has the operator powers and may
- * introspect any token; a resource server may introspect tokens for its own audiences.
+ * introspect any token; a resource server may introspect tokens for its own audiences and subscribe to
+ * security events (SSF streams).
  */
 export const TEST_POLICY = `
 @id("ci-tasks")
@@ -28,6 +29,9 @@ permit (principal == Credbroker::Workload::"ci:operator", action == Credbroker::
 @id("rs-introspect-own-audience")
 permit (principal is Credbroker::ResourceServer, action == Credbroker::Action::"Introspect", resource)
 when { principal.audiences.contains(context.audience) };
+
+@id("rs-subscribe-signals")
+permit (principal is Credbroker::ResourceServer, action == Credbroker::Action::"SubscribeSignals", resource);
 
 @id("no-blocked-agent")
 forbid (principal, action, resource) when { principal.subject == "blocked" };

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
 import { createDpopProofChecker, DPOP_ALGORITHMS, DpopProofError } from "./dpop-proof.js";
+import type { RevocationFeed } from "./revocation-feed.js";
 
 /**
  * The resource-server kit (`credbroker/resource-server`): Express-compatible middleware that serves RFC 9728
@@ -20,6 +21,11 @@ export interface ResourceServerOptions {
    * `exp`. Without them the kit verifies locally only, and a revoked token works until it expires.
    */
   introspection?: { clientId: string; clientSecret: string };
+  /**
+   * A Shared Signals feed (`createRevocationFeed`): a token it reports revoked, or of a task it reports
+   * closed, is refused at once (docs/signals.md).
+   */
+  signals?: Pick<RevocationFeed, "isRevoked">;
   /** How long an introspection answer is reused (default 10 s; never past the token's `exp`). */
   introspectionCacheSeconds?: number;
   /** Where this resource's metadata is served; default derived from `resource` (RFC 9728 §3.1). */
@@ -181,7 +187,7 @@ export function createResourceServer(options: ResourceServerOptions) {
     const jkt = boundKey(claims);
     if (jkt !== undefined) await requireProof(req, scheme, token, jkt);
     else if (scheme === "DPoP") throw new Refusal(401, "invalid_token", "The token is not DPoP-bound.");
-    if (!(await stillActive(token, claims.exp ?? 0))) {
+    if (options.signals?.isRevoked(claims) || !(await stillActive(token, claims.exp ?? 0))) {
       throw new Refusal(401, "invalid_token", "The access token was revoked.", scheme);
     }
     const scopes = typeof claims.scope === "string" ? claims.scope.split(" ").filter(Boolean) : [];

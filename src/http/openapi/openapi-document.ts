@@ -3,6 +3,7 @@ import { type BrokerErrorCode, errorStatus } from "../../shared/errors.js";
 import * as oauthSchemas from "./oauth-response-schemas.js";
 import { OPERATIONS, type Operation, type ResponseBody } from "./operations.js";
 import * as schemas from "./response-schemas.js";
+import { SIGNALS_RESPONSE_COMPONENTS } from "./signals-operations.js";
 
 /**
  * The OpenAPI 3.1 document of the HTTP API, built from the route table (`operations.ts`), the zod schemas
@@ -74,6 +75,7 @@ export const RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   OAuthTokenError: oauthSchemas.oauthTokenErrorResponse,
   TaskToken: oauthSchemas.taskTokenResponse,
   OpenApiDocument: z.record(z.string(), z.unknown()),
+  ...SIGNALS_RESPONSE_COMPONENTS,
 };
 
 const ref = (component: string): JsonSchema => ({ $ref: `#/components/schemas/${component}` });
@@ -142,7 +144,7 @@ const BODY_ERRORS: BrokerErrorCode[] = ["invalid_request", "payload_too_large"];
 export function operationErrors(op: Operation): BrokerErrorCode[] {
   if (op.auth === "public" || op.oauthErrorStatuses) return [];
   const codes = new Set<BrokerErrorCode>([...op.errors, ...AUTHENTICATED_ERRORS]);
-  if (op.method === "post") for (const code of BODY_ERRORS) codes.add(code);
+  if (op.method === "post" || op.method === "patch") for (const code of BODY_ERRORS) codes.add(code);
   return [...codes];
 }
 
@@ -226,6 +228,7 @@ const TAGS = [
   { name: "credentials", description: "Request credentials under a task" },
   { name: "approvals", description: "Credential requests that wait for a human" },
   { name: "introspection", description: "RFC 7662, for resource servers" },
+  { name: "signals", description: "Shared Signals (SSF 1.0) streams, for resource servers" },
   { name: "admin", description: "Operators' cross-task powers" },
   { name: "audit", description: "The audit chain and evidence reports" },
   { name: "public", description: "Unauthenticated: health, metrics, keys, this document" },

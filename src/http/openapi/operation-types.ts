@@ -11,11 +11,20 @@ export type ResponseBody =
   | { empty: true; description: string };
 
 export interface Operation {
-  method: "get" | "post";
+  method: "get" | "post" | "patch" | "delete";
   /** OpenAPI path template (`{task_id}`). */
   path: string;
   operationId: string;
-  tag: "tasks" | "credentials" | "approvals" | "introspection" | "admin" | "audit" | "oauth" | "public";
+  tag:
+    | "tasks"
+    | "credentials"
+    | "approvals"
+    | "introspection"
+    | "signals"
+    | "admin"
+    | "audit"
+    | "oauth"
+    | "public";
   summary: string;
   description?: string;
   auth: OperationAuth;

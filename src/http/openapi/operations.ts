@@ -18,6 +18,7 @@ import {
 } from "../schemas.js";
 import { OAUTH_OPERATIONS } from "./oauth-operations.js";
 import type { Operation } from "./operation-types.js";
+import { SIGNALS_OPERATIONS } from "./signals-operations.js";
 
 export type { Operation, OperationAuth, ResponseBody } from "./operation-types.js";
 
@@ -445,4 +446,5 @@ export const OPERATIONS: Operation[] = [
     errors: [],
   },
   ...OAUTH_OPERATIONS,
+  ...SIGNALS_OPERATIONS,
 ];

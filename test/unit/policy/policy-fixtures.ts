@@ -192,3 +192,18 @@ export function introspectRequest(
     },
   };
 }
+
+/** `SubscribeSignals`: a push stream for the principal's audiences. */
+export function subscribeRequest(principal: PolicyPrincipal): PolicyRequest {
+  return {
+    action: "SubscribeSignals",
+    principal,
+    resource: { type: "Broker" },
+    context: {
+      audiences: principal.resourceServer?.audiences ?? [],
+      delivery_method: "urn:ietf:rfc:8935",
+      endpoint_url: "https://tickets.internal/ssf/events",
+      now: 1_800_000_000,
+    },
+  };
+}

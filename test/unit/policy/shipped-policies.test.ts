@@ -15,6 +15,7 @@ import {
   outsider,
   policyDir,
   REPO_ROOT,
+  subscribeRequest,
   taskRequest,
   ticketsResourceServer,
 } from "./policy-fixtures.js";
@@ -38,6 +39,7 @@ describe("examples/policies/example.cedar", () => {
       "never-the-requester",
       "resource-servers-introspect",
       "ci-agents-introspect-own-tokens",
+      "resource-servers-subscribe",
     ]);
   });
 
@@ -133,6 +135,16 @@ describe("examples/policies/example.cedar", () => {
       expect(engine.authorize(request)).toMatchObject({ effect: "deny", policyIds: [] });
     }
   });
+
+  it("lets resource servers subscribe to security events, and no workload", () => {
+    expect(engine.authorize(subscribeRequest(ticketsResourceServer))).toMatchObject({
+      effect: "allow",
+      policyIds: ["resource-servers-subscribe"],
+    });
+    for (const principal of [agent, operator, outsider]) {
+      expect(engine.authorize(subscribeRequest(principal))).toMatchObject({ effect: "deny" });
+    }
+  });
 });
 
 describe("policies/default.cedar", () => {
@@ -148,6 +160,7 @@ describe("policies/default.cedar", () => {
       brokerRequest("RotateKeys", operator),
       introspectRequest(operator),
       introspectRequest(ticketsResourceServer),
+      subscribeRequest(ticketsResourceServer),
     ];
     for (const request of requests) {
       expect(engine.authorize(request)).toEqual({
