@@ -183,6 +183,11 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
     rejectionsPerMinute: config.limits.rejected_assertions_per_address_per_minute,
     now: () => clock.now(),
   });
+  // Refused SETs have a budget of their own: a transmitter sending bad events is not refused the API.
+  const setGuard = createAddressGuard({
+    rejectionsPerMinute: config.limits.rejected_assertions_per_address_per_minute,
+    now: () => clock.now(),
+  });
   const rejections = createRejectionSummary({
     audit: infra.audit,
     logger,
@@ -238,7 +243,7 @@ export function buildApiApp(infra: Infrastructure, core: CoreServices, extraPubl
       jwksRoute(infra.signer),
       oauthMetadataRoute(authorizationServerMetadata(infra)),
       ssfMetadataRoute(ssfMetadata(config.server.public_url, infra.signer.issuer)),
-      ssfReceiverRoute({ intake: services.intake }),
+      ssfReceiverRoute({ intake: services.intake, guard: setGuard }),
       openApiRoute(buildOpenApiDocument({ publicUrl: config.server.public_url })),
       ...extraPublicRoutes,
       ...buildConsoleRoutes(infra, core, services),

@@ -220,4 +220,15 @@ describe("SSF receiver", () => {
     expect(forErin).toEqual([]);
     expect(await stateOf(erin)).toBe("open");
   });
+
+  it("a flood of bad SETs from one address is refused with 429 past its budget, unverified and unaudited", async () => {
+    const before = (await auditEvents("signal.rejected")).length;
+    const statuses: number[] = [];
+    for (let i = 0; i < 80; i++) statuses.push((await push(`not.a.set${i}`)).status);
+    const first429 = statuses.indexOf(429);
+    expect(first429).toBeGreaterThan(0);
+    expect(statuses.slice(first429).every((status) => status === 429)).toBe(true);
+    const refused = statuses.filter((status) => status === 400).length;
+    expect((await auditEvents("signal.rejected")).length - before).toBe(refused);
+  });
 });

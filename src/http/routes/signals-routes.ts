@@ -2,6 +2,7 @@ import express, { Router } from "express";
 import { SET_MEDIA_TYPE } from "../../signals/set-delivery.js";
 import { type SetIntake, SetRefused } from "../../signals/set-intake.js";
 import type { SignalsService } from "../../signals/signals-service.js";
+import type { AddressGuard } from "../address-guard.js";
 import { principalOf } from "../principal-of.js";
 import {
   optionalStreamIdQuery,
@@ -83,13 +84,22 @@ export function signalsRoutes(deps: { signals: SignalsService; issuer: string; p
 /**
  * `POST /ssf/events`: the broker's RFC 8935 push endpoint for IdP transmitters (`signals.receivers`).
  * Public: the SET's signature authenticates it. `202` when accepted; `400 {"err", "description"}` (§2.4)
- * when refused.
+ * when refused. Each refusal counts against the sender's address like a rejected assertion
+ * (`limits.rejected_assertions_per_address_per_minute`), so a flood of bad SETs is refused with 429 before
+ * it is verified or audited.
  */
-export function ssfReceiverRoute(deps: { intake: SetIntake }): Router {
+export function ssfReceiverRoute(deps: {
+  intake: SetIntake;
+  /** Counts refused SETs per address, as rejected assertions are: past the budget, 429 before anything is read. */
+  guard: Pick<AddressGuard, "middleware" | "rejected">;
+}): Router {
   const router = Router();
   const body = express.text({ type: SET_MEDIA_TYPE, limit: "64kb" });
-  router.post("/ssf/events", body, async (req, res) => {
-    const refuse = (err: string, description: string) => res.status(400).json({ err, description });
+  router.post("/ssf/events", deps.guard.middleware, body, async (req, res) => {
+    const refuse = (err: string, description: string) => {
+      deps.guard.rejected(req.ip ?? "");
+      res.status(400).json({ err, description });
+    };
     if (!req.is(SET_MEDIA_TYPE) || typeof req.body !== "string") {
       return void refuse("invalid_request", `Content-Type must be ${SET_MEDIA_TYPE}.`);
     }
