@@ -165,8 +165,8 @@ export function createCredentialStore(deps: {
       return reply === "ok" ? "ok" : reply === "missing" ? "missing" : "task_not_open";
     },
     async activate(credential, activation) {
-      // The index move goes out with the activation (one round trip) and is put back in the rare case the
-      // task closed meanwhile and the credential stays `revoking`.
+      // The active hint goes out with the activation (one round trip); the pending hint is dropped only once
+      // the record says active, so whatever fails, the credential stays in an index the reconciler reads.
       const [reply] = await Promise.all([
         activateScript(
           redis,
@@ -183,14 +183,13 @@ export function createCredentialStore(deps: {
           ],
         ),
         redis.zadd(keys.active, activation.expiresAt, credential.id),
-        redis.zrem(keys.pending, credential.id),
       ]);
       const state = parseState(String(reply));
-      if (state !== "active") {
-        await Promise.all([
-          redis.zrem(keys.active, credential.id),
-          redis.zadd(keys.pending, credential.createdAt, credential.id),
-        ]);
+      if (state === "active") {
+        // Not awaited: a pending hint left behind is dropped by the reconciler, which finds the record active.
+        redis.zrem(keys.pending, credential.id).catch(() => undefined);
+      } else {
+        await redis.zrem(keys.active, credential.id);
       }
       return state;
     },

@@ -66,9 +66,15 @@ function visit(node: Json | undefined, reads: ActionReads): void {
 
 function visitOperator(op: string, body: Json, reads: ActionReads): void {
   if (op === "Value") return;
+  if (op === "Record") {
+    // A record literal's keys are attribute names, not operators: only its values are expressions.
+    if (isObject(body)) for (const value of Object.values(body)) visit(value, reads);
+    else reads.opaque = true;
+    return;
+  }
   if (op === "Var") {
     if (body === "principal" || body === "resource") reads.uids.add(body);
-    else if (body === "context") reads.opaque = true;
+    else if (body !== "action") reads.opaque = true;
     return;
   }
   if ((op === "." || op === "has") && isObject(body)) {

@@ -178,6 +178,11 @@ const CASES: Record<string, AttributeCase> = {
     change: withContext({ reason: "x" }),
     cacheable: false,
   },
+  "an attribute read inside a record literal whose keys look like operators": {
+    when: `{ "Value": principal.issuer, "Var": principal.kind } == { "Value": "ci", "Var": "kubernetes" }`,
+    change: withPrincipal({ issuer: "gh" }),
+    cacheable: true,
+  },
   "an attribute of an if-then-else": {
     when: `(if context.approved then resource else resource).provider == "signer"`,
     change: (r) => ({ ...r, resource: { type: "Profile", id: "tickets-api", provider: "vault" } }),
