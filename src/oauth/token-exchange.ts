@@ -26,6 +26,8 @@ interface ExchangeSubject {
   exp: number;
   /** Actors already in the subject's `act` claim beyond the task's delegation chain, outermost first. */
   actors: string[];
+  /** The subject's `cnf.jkt` when it is DPoP-bound: the exchange must prove the same key. */
+  jkt?: string;
 }
 
 export interface TokenExchangeDeps {
@@ -86,13 +88,21 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
     if (!claims || !credential || !task || typeof claims.exp !== "number") {
       throw new OAuthError("invalid_grant", "subject_token is not a live access token of this broker.");
     }
+    // The record decides, not only the deny-list: a token whose revocation is under way (revoking, or
+    // revoke_failed) or whose task is closing is not exchanged.
+    if (credential.state !== "active" || task.state !== "open") {
+      throw new OAuthError("invalid_grant", "subject_token is revoked, or its task is no longer open.");
+    }
     const chain = actorChain(claims.act);
+    const cnf = claims.cnf;
+    const jkt = typeof cnf === "object" && cnf !== null && "jkt" in cnf ? cnf.jkt : undefined;
     return {
       task,
       agent: deps.agentPrincipal(task),
       scopes: credential.scopes,
       exp: claims.exp,
       actors: chain.slice(task.actChain.length),
+      ...(typeof jkt === "string" ? { jkt } : {}),
     };
   }
 
@@ -127,6 +137,12 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
       requiredParam(params, "subject_token"),
       requiredParam(params, "subject_token_type"),
     );
+    if (subject.jkt !== undefined && bound.confirmation?.jkt !== subject.jkt) {
+      throw new OAuthError(
+        "invalid_grant",
+        "subject_token is DPoP-bound: the exchange must carry a DPoP proof of the same key.",
+      );
+    }
     const actor = await actorOf(params);
     const offered = subject.scopes ?? [...profile.scopes];
     const asked = scopeParam(params);

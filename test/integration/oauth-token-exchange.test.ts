@@ -1,7 +1,10 @@
+import { Redis } from "ioredis";
 import { decodeJwt } from "jose";
 import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCredentialStore } from "../../src/credentials/credential-store.js";
 import { freePort, type Harness, startHarness, waitFor } from "../support/broker-harness.js";
+import { TEST_REDIS_URL } from "../support/redis-keys.js";
 
 /**
  * RFC 8693 token exchange through openid-client's generic grant request: a service that received a
@@ -185,5 +188,60 @@ describe("token exchange (RFC 8693)", () => {
       expect(error, JSON.stringify(fields)).toBeInstanceOf(client.ResponseBodyError);
       expect((error as client.ResponseBodyError).error, JSON.stringify(fields)).toBe(code);
     }
+  });
+
+  it("a DPoP-bound subject is exchanged only with a proof of the same key, and stays bound", async () => {
+    const task = (
+      await h.call("POST", "/v1/tasks", { token: agent, body: { intent: "bound", ttl_seconds: 600 } })
+    ).body as { task_token: string };
+    const keyPair = await client.randomDPoPKeyPair("ES256");
+    const bound = await client.genericGrantRequest(
+      config,
+      JWT_BEARER,
+      { assertion: task.task_token, resource: TICKETS, scope: "tickets:read" },
+      { DPoP: client.getDPoPHandle(config, keyPair) },
+    );
+    const fields = {
+      subject_token: bound.access_token,
+      subject_token_type: ACCESS_TOKEN,
+      actor_token: ticketsService,
+      actor_token_type: JWT,
+      resource: SEARCH,
+    };
+    const stolen = await exchange(fields).catch((err: unknown) => err);
+    expect((stolen as client.ResponseBodyError).error).toBe("invalid_grant");
+    const otherKey = client.getDPoPHandle(config, await client.randomDPoPKeyPair("ES256"));
+    const wrongKey = await client
+      .genericGrantRequest(config, EXCHANGE, fields, { DPoP: otherKey })
+      .catch((err: unknown) => err);
+    expect((wrongKey as client.ResponseBodyError).error).toBe("invalid_grant");
+    const ok = await client.genericGrantRequest(config, EXCHANGE, fields, {
+      DPoP: client.getDPoPHandle(config, keyPair),
+    });
+    expect(ok.token_type).toBe("dpop");
+    expect(decodeJwt(ok.access_token).cnf).toEqual(decodeJwt(bound.access_token).cnf);
+  });
+
+  it("a subject whose revocation failed at the provider is not exchanged, though no deny-list entry exists", async () => {
+    const { token } = await ticketsToken("tickets:read");
+    const jti = String(decodeJwt(token).jti);
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const credentials = createCredentialStore({ redis, keyPrefix: h.prefix, now: () => Date.now() });
+      const credential = await credentials.get(jti);
+      expect(credential?.state).toBe("active");
+      if (credential)
+        await credentials.transition(credential, ["active"], "revoke_failed", { last_error: "injected" });
+    } finally {
+      redis.disconnect();
+    }
+    const error = await exchange({
+      subject_token: token,
+      subject_token_type: ACCESS_TOKEN,
+      actor_token: ticketsService,
+      actor_token_type: JWT,
+      resource: SEARCH,
+    }).catch((err: unknown) => err);
+    expect((error as client.ResponseBodyError).error).toBe("invalid_grant");
   });
 });
