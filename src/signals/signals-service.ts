@@ -80,9 +80,13 @@ export function createSignalsService(deps: {
     return stream;
   }
 
-  async function create(caller: Principal, input: StreamInput): Promise<Stream> {
-    const { audiences } = receiverOf(caller);
-    const { method, endpointUrl } = delivery(input);
+  /** `SubscribeSignals`, decided and audited: a 403 unless the policy lets the caller receive this way. */
+  async function allowSubscription(
+    caller: Principal,
+    audiences: readonly string[],
+    method: Stream["method"],
+    endpointUrl: Stream["endpointUrl"],
+  ): Promise<void> {
     await requireAllowed(
       deps.decide,
       {
@@ -98,6 +102,12 @@ export function createSignalsService(deps: {
       },
       null,
     );
+  }
+
+  async function create(caller: Principal, input: StreamInput): Promise<Stream> {
+    const { audiences } = receiverOf(caller);
+    const { method, endpointUrl } = delivery(input);
+    await allowSubscription(caller, audiences, method, endpointUrl);
     if ((await streams.countForOwner(caller.id)) >= deps.maxStreamsPerClient) {
       throw new BrokerError(
         "invalid_request",
@@ -128,9 +138,11 @@ export function createSignalsService(deps: {
 
   async function update(caller: Principal, streamId: string, input: StreamInput): Promise<Stream> {
     const stream = await owned(caller, streamId);
-    const changed = input.delivery === undefined ? {} : delivery(input);
+    const changed = input.delivery === undefined ? undefined : delivery(input);
+    // A new delivery method or endpoint is a new subscription: the policy decides it as it did at creation.
+    if (changed) await allowSubscription(caller, stream.audiences, changed.method, changed.endpointUrl);
     await streams.update(stream.id, {
-      ...changed,
+      ...(changed ?? {}),
       ...(input.events_requested === undefined ? {} : { eventsRequested: input.events_requested }),
       ...(input.description === undefined ? {} : { description: input.description }),
     });

@@ -21,6 +21,10 @@ const POLICY = `${TEST_POLICY}
 @id("rs-not-subscribed")
 forbid (principal is Credbroker::ResourceServer, action == Credbroker::Action::"SubscribeSignals", resource)
 when { principal.subject == "unsubscribed-rs" };
+
+@id("no-forbidden-endpoints")
+forbid (principal, action == Credbroker::Action::"SubscribeSignals", resource)
+when { context.endpoint_url like "*/forbidden*" };
 `;
 
 let h: Harness;
@@ -152,6 +156,18 @@ describe("SSF transmitter", () => {
       headers: { authorization: `Basic ${Buffer.from("tickets-rs:wrong").toString("base64")}` },
     });
     expect(badSecret.status).toBe(401);
+  });
+
+  it("asks the policy again when an update changes the delivery endpoint, and keeps the old one if refused", async () => {
+    const id = await createStream("tickets-rs", tickets);
+    const moved = await rsCall("tickets-rs", "PATCH", "/v1/ssf/streams", {
+      stream_id: id,
+      delivery: { method: PUSH, endpoint_url: `${tickets.url}/forbidden` },
+    });
+    expect(moved.status).toBe(403);
+    const read = await rsCall("tickets-rs", "GET", `/v1/ssf/streams?stream_id=${id}`);
+    expect(read.body.delivery.endpoint_url).toBe(tickets.url);
+    await rsCall("tickets-rs", "DELETE", `/v1/ssf/streams?stream_id=${id}`);
   });
 
   it("sends a verification event on request", async () => {
