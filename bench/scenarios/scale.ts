@@ -20,6 +20,7 @@ import { newId } from "../../src/shared/ids.js";
 import { taskKeys } from "../../src/tasks/task-keys.js";
 import { type Harness, startHarness } from "../../test/support/broker-harness.js";
 import { pendingCredential } from "../../test/support/credential-fixture.js";
+import { countCommands } from "../../test/support/redis-commands.js";
 import { deleteByPrefix } from "../../test/support/redis-keys.js";
 import { type StandaloneRedis, startStandalone } from "../../test/support/redis-servers.js";
 import { BENCH_POLICY, BENCH_PROFILE, type BenchBroker, newBenchPrefix } from "../broker.js";
@@ -48,26 +49,6 @@ const median = (samples: readonly number[]): number =>
     0.5,
   );
 const OPERATOR = "operator";
-
-/** Total calls of every command since the server started (INFO commandstats). */
-async function commandCalls(redis: Redis): Promise<number> {
-  const info = await redis.info("commandstats");
-  let calls = 0;
-  for (const match of info.matchAll(/calls=(\d+)/g)) calls += Number(match[1]);
-  return calls;
-}
-
-/** Commands `run` made Redis execute (minus the one INFO that reads the second total). */
-async function counted<T>(
-  redis: Redis,
-  run: () => Promise<T>,
-): Promise<{ value: T; commands: number; ms: number }> {
-  const before = await commandCalls(redis);
-  const started = performance.now();
-  const value = await run();
-  const ms = since(started);
-  return { value, commands: (await commandCalls(redis)) - before - 1, ms };
-}
 
 /** The scale run's broker: one in-process broker (api and worker roles) on a Redis server of the run's own. */
 interface ScaleBroker
@@ -182,11 +163,11 @@ async function measureIdle(b: ScaleBroker, figures: Figure[], details: Record<st
   const worker = b.harness.broker.worker;
   if (!worker) throw new Error("the scale broker has no worker role");
   const passes = [];
-  for (let i = 0; i < 3; i++) passes.push(await counted(b.redis, () => worker.reconcileNow()));
+  for (let i = 0; i < 3; i++) passes.push(await countCommands(b.redis, () => worker.reconcileNow()));
   const passMs = median(passes.map((p) => p.ms));
   const passCommands = median(passes.map((p) => p.commands));
   progress(`scale: reconciler pass ${passMs.toFixed(0)} ms, ${passCommands} commands`);
-  const idle = await counted(b.redis, () => sleep(PLAN.idleSeconds * 1000));
+  const idle = await countCommands(b.redis, () => sleep(PLAN.idleSeconds * 1000));
   const perSecond = idle.commands / PLAN.idleSeconds;
   progress(`scale: idle ${perSecond.toFixed(1)} commands/s over ${PLAN.idleSeconds} s`);
   figures.push(
@@ -213,7 +194,7 @@ async function measureIdle(b: ScaleBroker, figures: Figure[], details: Record<st
 async function measureReads(b: ScaleBroker, figures: Figure[], details: Record<string, unknown>) {
   const token = await b.token(OPERATOR);
   const listing = await timed(5, () => api(b, "GET", "/v1/admin/tasks?limit=100", token, 200));
-  const verify = await counted(b.redis, () => api(b, "GET", "/v1/audit/verify", token, 200));
+  const verify = await countCommands(b.redis, () => api(b, "GET", "/v1/audit/verify", token, 200));
   progress(`scale: admin listing ${median(listing).toFixed(0)} ms; audit verify ${verify.ms.toFixed(0)} ms`);
   figures.push(
     figure(

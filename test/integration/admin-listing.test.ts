@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { taskKeys } from "../../src/tasks/task-keys.js";
 import { type Harness, startHarness, waitFor } from "../support/broker-harness.js";
+import { countCommands } from "../support/redis-commands.js";
 import { redisServerMissing, type StandaloneRedis, startStandalone } from "../support/redis-servers.js";
 
 /**
@@ -51,11 +52,9 @@ async function openWithCredentials(count: number): Promise<string> {
 
 /** The newest task (the one just opened), and how many commands Redis ran to answer the listing. */
 async function listNewest(): Promise<{ task: Record<string, unknown>; commands: number }> {
-  const calls = async () =>
-    [...(await redis.info("commandstats")).matchAll(/calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
-  const before = await calls();
-  const res = await h.call("GET", "/v1/admin/tasks?limit=1", { token: operator });
-  const commands = (await calls()) - before - 1;
+  const { value: res, commands } = await countCommands(redis, () =>
+    h.call("GET", "/v1/admin/tasks?limit=1", { token: operator }),
+  );
   expect(res.status, res.text).toBe(200);
   return { task: res.body.tasks[0], commands };
 }

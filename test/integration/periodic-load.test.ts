@@ -10,6 +10,7 @@ import { createLogger } from "../../src/shared/logger.js";
 import { createTaskStore } from "../../src/tasks/task-store.js";
 import { type Harness, startHarness } from "../support/broker-harness.js";
 import { pendingCredential } from "../support/credential-fixture.js";
+import { countCommands } from "../support/redis-commands.js";
 import { redisServerMissing, type StandaloneRedis, startStandalone } from "../support/redis-servers.js";
 import { task } from "../unit/evidence/evidence-fixtures.js";
 
@@ -43,13 +44,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function commands<T>(run: () => Promise<T>): Promise<number> {
-  const calls = async () =>
-    [...(await redis.info("commandstats")).matchAll(/calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
-  const before = await calls();
-  await run();
-  return (await calls()) - before - 1;
-}
+const commands = async <T>(run: () => Promise<T>): Promise<number> =>
+  (await countCommands(redis, run)).commands;
 
 /** Bytes Redis sent to its clients while `run` ran (its replies: what a pass read). */
 async function bytesOut<T>(run: () => Promise<T>): Promise<number> {
