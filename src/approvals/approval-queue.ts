@@ -17,28 +17,34 @@ export interface QueuedApproval {
  * The console's approvals queue: the approvals `GET /v1/approvals` would list for the caller (so the
  * policy already lets them decide each one, and the listing is audited), each with its task's facts.
  */
-export function createApprovalQueue(deps: { listApprovals: ListApprovals; tasks: Pick<TaskStore, "get"> }) {
+export function createApprovalQueue(deps: {
+  listApprovals: ListApprovals;
+  tasks: Pick<TaskStore, "getMany">;
+}) {
   return async (principal: Principal, limit = 100): Promise<QueuedApproval[]> => {
     const page = await deps.listApprovals(principal, { limit });
-    return Promise.all(
-      page.approvals.map(async (approval) => {
-        const task = await deps.tasks.get(approval.taskId);
-        return {
-          approval,
-          task: task && {
-            id: task.id,
-            agent: task.agent,
-            owner: task.owner,
-            initiator: task.initiator,
-            intent: task.intent,
-            labels: task.labels,
-            actChain: task.actChain,
-            deadline: task.deadline,
-            state: task.state,
-          },
-        };
-      }),
-    );
+    // Every task of the page in one read (approvals of one task share it).
+    const tasks = await deps.tasks.getMany([...new Set(page.approvals.map((approval) => approval.taskId))]);
+    const byId = new Map(tasks.map((task) => [task.id, task]));
+    return page.approvals.map((approval) => {
+      const task = byId.get(approval.taskId);
+      return {
+        approval,
+        task: task
+          ? {
+              id: task.id,
+              agent: task.agent,
+              owner: task.owner,
+              initiator: task.initiator,
+              intent: task.intent,
+              labels: task.labels,
+              actChain: task.actChain,
+              deadline: task.deadline,
+              state: task.state,
+            }
+          : null,
+      };
+    });
   };
 }
 
