@@ -1,4 +1,4 @@
-import { decodeProtectedHeader, type JWTPayload } from "jose";
+import type { JWTPayload } from "jose";
 import { TransientProviderError } from "../../providers/provider-errors.js";
 import type { IntrospectionResponse, SignerProvider } from "../../providers/signer/signer-provider.js";
 import type { Principal } from "../auth/principal.js";
@@ -10,6 +10,7 @@ import { epochSeconds, policyPrincipal } from "../policy/policy-context.js";
 import type { CedarValue } from "../policy/policy-types.js";
 import type { Clock } from "../shared/clock.js";
 import { BrokerError } from "../shared/errors.js";
+import { tokenTyp } from "../shared/jwt-header.js";
 
 /**
  * RFC 7662 introspection of signer tokens, answered only to callers the policy allows (`Introspect` on
@@ -42,7 +43,7 @@ const INACTIVE: IntrospectionResponse = { active: false };
 
 export function createIntrospectionService(deps: IntrospectionServiceDeps): IntrospectionService {
   async function introspect(caller: Principal, token: string): Promise<IntrospectionAnswer> {
-    if (typOf(token) === TASK_TOKEN_TYP) return taskTokenAnswer(caller, token);
+    if (tokenTyp(token) === TASK_TOKEN_TYP) return taskTokenAnswer(caller, token);
     const answer = await signerAnswer(token);
     if (!answer.active || typeof answer.jti !== "string") return INACTIVE;
     const credential = await deps.credentials.get(answer.jti);
@@ -86,14 +87,6 @@ export function createIntrospectionService(deps: IntrospectionServiceDeps): Intr
   }
 
   return { introspect };
-}
-
-function typOf(token: string): unknown {
-  try {
-    return decodeProtectedHeader(token).typ;
-  } catch {
-    return undefined;
-  }
 }
 
 /** `context` of `Introspect` (docs/policy.md). */

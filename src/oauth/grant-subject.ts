@@ -1,6 +1,6 @@
-import { decodeProtectedHeader } from "jose";
 import type { Principal } from "../auth/principal.js";
 import { isBrokerError } from "../shared/errors.js";
+import { tokenTyp } from "../shared/jwt-header.js";
 import type { Task } from "../tasks/task-types.js";
 import { OAuthError } from "./oauth-errors.js";
 import { TASK_TOKEN_TYP, type TaskTokens } from "./task-tokens.js";
@@ -29,7 +29,7 @@ export interface GrantSubjectDeps {
  */
 export function createGrantSubjects(deps: GrantSubjectDeps) {
   return async function grantSubject(assertion: string, taskId: string | undefined): Promise<GrantSubject> {
-    if (typOf(assertion) === TASK_TOKEN_TYP) {
+    if (tokenTyp(assertion) === TASK_TOKEN_TYP) {
       const live = await deps.taskTokens.resolve(assertion);
       if (!live) {
         throw new OAuthError("invalid_grant", "The task token is not valid, or its task is no longer open.");
@@ -51,11 +51,3 @@ export function createGrantSubjects(deps: GrantSubjectDeps) {
 }
 
 export type GrantSubjects = ReturnType<typeof createGrantSubjects>;
-
-function typOf(token: string): unknown {
-  try {
-    return decodeProtectedHeader(token).typ;
-  } catch {
-    return undefined;
-  }
-}

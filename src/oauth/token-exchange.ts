@@ -1,9 +1,10 @@
-import { decodeProtectedHeader, type JWTPayload } from "jose";
+import type { JWTPayload } from "jose";
 import { TransientProviderError } from "../../providers/provider-errors.js";
 import type { Principal } from "../auth/principal.js";
 import type { CredentialService } from "../credentials/credential-service.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
 import { isBrokerError } from "../shared/errors.js";
+import { tokenTyp } from "../shared/jwt-header.js";
 import type { TaskStore } from "../tasks/task-store.js";
 import type { Task } from "../tasks/task-types.js";
 import { OAuthError } from "./oauth-errors.js";
@@ -62,7 +63,7 @@ export function actorChain(act: unknown): string[] {
  */
 export function createTokenExchange(deps: TokenExchangeDeps) {
   async function subjectOf(token: string, type: string): Promise<ExchangeSubject> {
-    const typ = typOf(token);
+    const typ = tokenTyp(token);
     if (type === TASK_TOKEN_TYPE_URI) {
       if (typ !== TASK_TOKEN_TYP)
         throw new OAuthError("invalid_request", "subject_token is not a task token.");
@@ -172,11 +173,3 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
 }
 
 export type TokenExchange = ReturnType<typeof createTokenExchange>;
-
-function typOf(token: string): unknown {
-  try {
-    return decodeProtectedHeader(token).typ;
-  } catch {
-    return undefined;
-  }
-}

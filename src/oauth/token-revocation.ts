@@ -1,9 +1,10 @@
-import { decodeProtectedHeader, type JWTPayload } from "jose";
+import type { JWTPayload } from "jose";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Principal } from "../auth/principal.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
 import type { IntrospectionService } from "../introspection/introspection-service.js";
 import type { RevocationQueue } from "../revocation/revocation-queue.js";
+import { tokenTyp } from "../shared/jwt-header.js";
 import { OAuthError } from "./oauth-errors.js";
 import { TASK_TOKEN_TYP } from "./task-tokens.js";
 
@@ -25,7 +26,7 @@ export function createTokenRevocation(deps: {
   audit: Pick<AuditLog, "append">;
 }) {
   return async function revoke(caller: Principal, token: string): Promise<void> {
-    if (typOf(token) === TASK_TOKEN_TYP) {
+    if (tokenTyp(token) === TASK_TOKEN_TYP) {
       throw new OAuthError(
         "unsupported_token_type",
         "A task token cannot be revoked on its own; close its task (POST /v1/tasks/{id}/close).",
@@ -57,12 +58,4 @@ function ownsToken(caller: Principal, claims: JWTPayload): boolean {
   if (audiences === undefined) return claims.sub === caller.id;
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   return aud.some((value) => typeof value === "string" && audiences.includes(value));
-}
-
-function typOf(token: string): unknown {
-  try {
-    return decodeProtectedHeader(token).typ;
-  } catch {
-    return undefined;
-  }
 }
